@@ -1,0 +1,1 @@
+"""The catalog: tools, categories, price points and sourced facts; the TOML import."""

@@ -1,0 +1,125 @@
+"""Catalog models: what a tool is, what it costs, and the sourced facts about it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+
+
+class Category(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", args=[self.slug])
+
+
+class Pricing(models.TextChoices):
+    FREE = "free", "Free"
+    FREEMIUM = "freemium", "Freemium"
+    PAID = "paid", "Paid"
+    OPEN_WEIGHTS = "open-weights", "Open weights"
+
+
+class ToolQuerySet(models.QuerySet["Tool"]):
+    def published(self) -> ToolQuerySet:
+        return self.filter(is_published=True)
+
+    def search(self, query: str) -> ToolQuerySet:
+        """Case-insensitive match on name, vendor and tagline (portable across engines)."""
+        query = query.strip()
+        if not query:
+            return self.none()
+        return self.filter(
+            models.Q(name__icontains=query)
+            | models.Q(vendor__icontains=query)
+            | models.Q(tagline__icontains=query)
+        )
+
+
+class Tool(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80)
+    vendor = models.CharField(max_length=80)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tools")
+    tagline = models.CharField(max_length=140)
+    description = models.TextField(max_length=1500, blank=True)
+    homepage = models.URLField(max_length=300)
+    pricing = models.CharField(max_length=20, choices=Pricing.choices)
+    license = models.CharField(max_length=80, blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    context_window = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Context window in tokens, for models."
+    )
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ToolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:tool", args=[self.slug])
+
+    @property
+    def entry_price(self) -> str:
+        """The card's "Entry price" line: Free, Freemium, Paid or Open weights."""
+        return self.get_pricing_display()
+
+
+class PricePoint(models.Model):
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="price_points")
+    tier = models.CharField(max_length=60)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3, default="USD")
+    unit = models.CharField(max_length=40)
+    source_url = models.URLField(max_length=500)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["tool", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tier}: {self.display_amount} / {self.unit}"
+
+    @property
+    def display_amount(self) -> str:
+        amount = self.amount.normalize()
+        text = f"{amount:f}"
+        if "." in text and len(text.split(".")[1]) == 1:
+            text += "0"
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(self.currency)
+        return f"{symbol}{text}" if symbol else f"{text} {self.currency}"
+
+
+class Fact(models.Model):
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="facts")
+    key = models.CharField(max_length=40)
+    value = models.CharField(max_length=300)
+    source_url = models.URLField(max_length=500)
+    retrieved = models.DateField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["tool", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"
+
+    @property
+    def label(self) -> str:
+        return self.key.replace("_", " ").capitalize()

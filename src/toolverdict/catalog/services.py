@@ -1,0 +1,67 @@
+"""Catalog read services used by pages, the API and other apps."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Category, Fact, PricePoint, Tool
+
+
+def tools_with_details() -> QuerySet[Tool]:
+    """Published tools with category, price points and facts loaded in three queries."""
+    return (
+        Tool.objects.published()
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("price_points", queryset=PricePoint.objects.order_by("position", "id")),
+            Prefetch("facts", queryset=Fact.objects.order_by("position", "id")),
+        )
+    )
+
+
+def get_tool(slug: str) -> Tool | None:
+    return tools_with_details().filter(slug=slug).first()
+
+
+def latest_tools(limit: int = 12) -> list[Tool]:
+    return list(
+        Tool.objects.published().select_related("category").order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def categories_with_counts() -> list[Category]:
+    from django.db.models import Count, Q
+
+    return list(
+        Category.objects.annotate(
+            tool_count=Count("tools", filter=Q(tools__is_published=True))
+        ).order_by("name")
+    )
+
+
+def canonical_pair(a: str, b: str) -> tuple[str, str]:
+    """The canonical order of a comparison: slugs sorted, so each pair has one URL."""
+    return (a, b) if a <= b else (b, a)
+
+
+def suggested_pairs(limit: int = 6) -> list[tuple[Tool, Tool]]:
+    """Pairs of published tools in the same category, newest tools first."""
+    pairs: list[tuple[Tool, Tool]] = []
+    by_category: dict[int, list[Tool]] = {}
+    for tool in Tool.objects.published().select_related("category").order_by("-created_at", "pk"):
+        by_category.setdefault(tool.category_id, []).append(tool)
+    # Round-robin over categories so the home page is not one category's list.
+    depth = 0
+    while len(pairs) < limit:
+        added = False
+        for tools in by_category.values():
+            if depth + 1 < len(tools):
+                a, b = tools[depth], tools[depth + 1]
+                pairs.append((a, b) if a.slug <= b.slug else (b, a))
+                added = True
+                if len(pairs) >= limit:
+                    break
+        if not added:
+            break
+        depth += 2
+    return pairs

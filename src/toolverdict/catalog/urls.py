@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tools/<slug:slug>/", views.tool_detail, name="tool"),
+    path("categories/<slug:slug>/", views.category_detail, name="category"),
+    path("search/", views.search, name="search"),
+]

@@ -1,0 +1,1 @@
+"""The community: accounts glue, ship/skip and head-to-head votes, rankings."""

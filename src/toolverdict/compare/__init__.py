@@ -1,0 +1,1 @@
+"""Comparison pages: two tools side by side, the pricing read, head-to-head verdicts."""

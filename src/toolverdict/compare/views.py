@@ -1,0 +1,22 @@
+"""The comparison page: "A vs B — Which one should you ship with?"."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from toolverdict.catalog.services import canonical_pair
+
+from . import services
+
+
+def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
+    if a == b:
+        raise Http404("A comparison needs two different tools")
+    first, second = canonical_pair(a, b)
+    if (first, second) != (a, b):
+        return redirect("compare:pair", a=first, b=second, permanent=True)
+    page = services.comparison(first, second)
+    if page is None:
+        raise Http404("No such tool")
+    return render(request, "compare/compare.html", {"page": page})

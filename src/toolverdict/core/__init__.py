@@ -1,0 +1,1 @@
+"""Site-wide glue: the `up` and `scheduler` commands, error pages, shared helpers."""

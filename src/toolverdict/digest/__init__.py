@@ -1,0 +1,1 @@
+"""Weekly AI Tool Verdicts: subscribers, issues, deliveries and email rendering."""

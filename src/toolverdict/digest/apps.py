@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DigestConfig(AppConfig):
+    name = "toolverdict.digest"
+    label = "digest"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Ingestion: feeds, maker submissions and the daily pipeline."""

@@ -1,0 +1,1 @@
+"""The AI reviewer panel: personas, dossiers, grounded reviews and verdicts."""

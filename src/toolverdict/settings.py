@@ -1,0 +1,225 @@
+"""Settings for toolverdict, read from the environment (12-factor).
+
+The embedded defaults run on one laptop: SQLite in WAL mode, the bundled local model,
+mail written to a file outbox. Set ``DATABASE_URL``, ``EMAIL_URL`` and
+``TOOLVERDICT_PANEL_MODEL`` to grow into PostgreSQL, SMTP and a strong model.
+Every variable is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent
+
+env = environ.Env()
+# An optional .env in the working directory, for people who prefer a file to exports.
+_dotenv = Path(os.environ.get("TOOLVERDICT_ENV_FILE", ".env"))
+if _dotenv.is_file():
+    environ.Env.read_env(_dotenv)
+
+DATA_DIR = Path(env("TOOLVERDICT_DATA_DIR", default=str(Path.cwd() / "var"))).resolve()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+# The fallback is deliberately marked insecure: `manage.py check --deploy` rejects it
+# (security.W009), so a production deployment cannot run on it unnoticed.
+DEV_SECRET_KEY = "django-insecure-toolverdict-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+SITE_URL = env("TOOLVERDICT_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = "toolverdict"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "toolverdict.core",
+    "toolverdict.catalog",
+    "toolverdict.panel",
+    "toolverdict.compare",
+    "toolverdict.community",
+    "toolverdict.digest",
+    "toolverdict.ingest",
+    "toolverdict.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "toolverdict.urls"
+WSGI_APPLICATION = "toolverdict.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "toolverdict.context_processors.site",
+            ],
+            "builtins": ["django.contrib.humanize.templatetags.humanize"],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'toolverdict.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
+    # so concurrent writers queue on busy_timeout instead of failing with "database is
+    # locked" half way through a transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", 60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env("TOOLVERDICT_TEST_DB_NAME", default=""):
+        # Lets several test runs share one PostgreSQL server without colliding.
+        DATABASES["default"]["TEST"] = {"NAME": env("TOOLVERDICT_TEST_DB_NAME")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- background jobs ------------------------------------------------------------------
+# The Django Tasks API with the database backend: an SQLite queue on a laptop, and on
+# PostgreSQL any number of `manage.py db_worker` processes on any number of machines.
+TASKS = {
+    "default": {
+        "BACKEND": env("TOOLVERDICT_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "panel", "digest", "ingest"],
+    }
+}
+
+# --- cache ----------------------------------------------------------------------------
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toolverdict")}
+
+# --- auth -----------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+# --- i18n -----------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- static files ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(DATA_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env(
+            "DJANGO_STATICFILES_STORAGE",
+            default=(
+                "django.contrib.staticfiles.storage.StaticFilesStorage"
+                if DEBUG
+                else "whitenoise.storage.CompressedStaticFilesStorage"
+            ),
+        )
+    },
+}
+# Serve from the finders when collectstatic has not run (laptop default); production
+# runs collectstatic and sets this off.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+WHITENOISE_AUTOREFRESH = DEBUG
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- email ----------------------------------------------------------------------------
+# Default: a file outbox of .eml files under var/outbox, so nothing leaves the laptop.
+# Production: EMAIL_URL=smtp+tls://user:pass@host:587 (django-environ syntax).
+EMAIL_OUTBOX_DIR = Path(env("TOOLVERDICT_OUTBOX_DIR", default=str(DATA_DIR / "outbox")))
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "toolverdict.mail.EmlFileBackend"
+    EMAIL_FILE_PATH = str(EMAIL_OUTBOX_DIR)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="toolverdict <verdicts@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- security (production values switch on with DEBUG off and HTTPS configured) -------
+SECURE_HTTPS = env.bool("TOOLVERDICT_HTTPS", default=False)
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SECURE_HTTPS)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000 if SECURE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
+SECURE_HSTS_PRELOAD = SECURE_HTTPS
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("TOOLVERDICT_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- toolverdict ----------------------------------------------------------------------
+# Which model writes the panel: "local" (bundled SmolLM2, default), "openai:<model>",
+# "anthropic:<model>". See docs/panel.md.
+TOOLVERDICT_PANEL_MODEL = env("TOOLVERDICT_PANEL_MODEL", default="local")
+TOOLVERDICT_OPENAI_BASE_URL = env("TOOLVERDICT_OPENAI_BASE_URL", default="") or None
+# Periodic jobs run by `toolverdict scheduler` (and `toolverdict up`). Each is a dotted
+# path to a function taking no arguments that reads due-ness from the database, so a
+# missed or doubled tick is harmless. Apps append theirs here.
+TOOLVERDICT_PERIODIC_JOBS: list[str] = []
+TOOLVERDICT_SCHEDULER_INTERVAL = env.int("TOOLVERDICT_SCHEDULER_INTERVAL", default=60)
+TOOLVERDICT_STARTER_CATALOG = BASE_DIR / "catalog" / "data" / "starter.toml"
+
+# Local overrides for a deployment that prefers a Python file to env vars.
+try:  # noqa: SIM105 - a star import cannot sit inside contextlib.suppress
+    from .local_settings import *  # noqa: F403
+except ImportError:
+    pass

@@ -1,0 +1,18 @@
+"""Root URLs: each app mounts its own."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+handler404 = "toolverdict.core.errors.not_found"
+handler500 = "toolverdict.core.errors.server_error"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("toolverdict.compare.urls")),
+    path("", include("toolverdict.catalog.urls")),
+    path("", include("toolverdict.panel.urls")),
+    path("", include("toolverdict.community.urls")),
+    path("", include("toolverdict.digest.urls")),
+    path("", include("toolverdict.ingest.urls")),
+    path("api/", include("toolverdict.api.urls")),
+]
