@@ -14,9 +14,9 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if a == b:
         raise Http404("A comparison needs two different tools")
     first, second = canonical_pair(a, b)
-    if (first, second) != (a, b):
-        return redirect("compare:pair", a=first, b=second, permanent=True)
     page = services.comparison(first, second)
     if page is None:
         raise Http404("No such tool")
+    if (first, second) != (a, b):
+        return redirect("compare:pair", a=first, b=second, permanent=True)
     return render(request, "compare/compare.html", {"page": page})
