@@ -3,11 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from toolverdict.core.views import healthz
+
 handler404 = "toolverdict.core.errors.not_found"
 handler500 = "toolverdict.core.errors.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("", include("toolverdict.compare.urls")),
     path("", include("toolverdict.catalog.urls")),
     path("", include("toolverdict.panel.urls")),

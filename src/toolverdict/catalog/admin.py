@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
 from .models import Category, Fact, PricePoint, Tool
+from .signals import tools_changed
 
 
 class PricePointInline(admin.TabularInline):
@@ -26,3 +28,11 @@ class ToolAdmin(admin.ModelAdmin):
     search_fields = ["name", "vendor", "tagline"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PricePointInline, FactInline]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """After the tool and its inlines are saved, announce it so the panel re-reviews."""
+        super().save_related(request, form, formsets, change)
+        tool_id = form.instance.pk
+        transaction.on_commit(
+            lambda: tools_changed.send(sender=Tool, tool_ids=[tool_id], reason="admin")
+        )

@@ -1,0 +1,102 @@
+"""Shared helpers for the benchmarks: a throwaway data dir and a real server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "toolverdict.settings",
+            "TOOLVERDICT_DATA_DIR": str(data_dir),
+            "PYTHONPATH": str(ROOT / "src"),
+            "TOOLVERDICT_LOG_LEVEL": "WARNING",
+            # Reviews are not needed to measure page rendering; keep the queue idle.
+            "TOOLVERDICT_TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "toolverdict.cli", *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+@contextmanager
+def temp_data_dir():
+    with tempfile.TemporaryDirectory(prefix="toolverdict-bench-") as tmp:
+        yield Path(tmp)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 2):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "toolverdict.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).read()  # noqa: S310 - http://127.0.0.1
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": 1000 * statistics.median(samples),
+        "p99_ms": 1000 * percentile(samples, 99),
+    }
