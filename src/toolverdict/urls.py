@@ -17,5 +17,5 @@ urlpatterns = [
     path("", include("toolverdict.community.urls")),
     path("", include("toolverdict.digest.urls")),
     path("", include("toolverdict.ingest.urls")),
-    path("api/", include("toolverdict.api.urls")),
+    path("api/", include("toolverdict.api.urls")),  # /api/openapi.json
 ]
