@@ -28,17 +28,19 @@ class Command(BaseCommand):
         if not paths:
             raise CommandError("give at least one catalog file, or --starter")
         failed = False
+        starter_path = str(settings.TOOLVERDICT_STARTER_CATALOG)
         for path in paths:
+            label = "starter catalog" if path == starter_path else path
             try:
                 report = import_path(path)
             except CatalogImportError as exc:
                 failed = True
-                self.stderr.write(f"{path}: {len(exc.errors)} error(s), nothing imported")
+                self.stderr.write(f"{label}: {len(exc.errors)} error(s), nothing imported")
                 for error in exc.errors:
                     self.stderr.write(f"  - {error}")
                 continue
             self.stdout.write(
-                f"{path}: {len(report.created)} created, {len(report.updated)} updated, "
+                f"{label}: {len(report.created)} created, {len(report.updated)} updated, "
                 f"{len(report.unchanged)} unchanged"
                 + (
                     f", {len(report.categories_created)} new categories"
