@@ -19,6 +19,20 @@ def count_queries(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
+def add_facts(tool: Tool, n: int) -> None:
+    Fact.objects.bulk_create(
+        Fact(
+            tool=tool,
+            key=f"extra_{i}",
+            value=str(i),
+            source_url="https://example.com/f",
+            retrieved=date(2026, 11, 1),
+            position=10 + i,
+        )
+        for i in range(n)
+    )
+
+
 def test_comparison_page_queries_do_not_grow_with_price_points_or_facts(client, starter_catalog):
     url = "/compare/claude-4-sonnet-vs-smolvlm-2-5/"
     count_queries(client, url)  # warm caches (content types, sessions)
@@ -36,17 +50,7 @@ def test_comparison_page_queries_do_not_grow_with_price_points_or_facts(client, 
             )
             for i in range(15)
         )
-        Fact.objects.bulk_create(
-            Fact(
-                tool=tool,
-                key=f"extra_{i}",
-                value=str(i),
-                source_url="https://example.com/f",
-                retrieved=date(2026, 11, 1),
-                position=10 + i,
-            )
-            for i in range(15)
-        )
+        add_facts(tool, 15)
     after = count_queries(client, url)
     assert after == before, f"{before} queries before, {after} after adding 60 rows"
     assert before <= 20
@@ -57,15 +61,5 @@ def test_tool_page_queries_do_not_grow_with_facts(client, starter_catalog):
     count_queries(client, url)
     before = count_queries(client, url)
     tool = Tool.objects.get(slug="claude-4-sonnet")
-    Fact.objects.bulk_create(
-        Fact(
-            tool=tool,
-            key=f"extra_{i}",
-            value=str(i),
-            source_url="https://example.com/f",
-            retrieved=date(2026, 11, 1),
-            position=10 + i,
-        )
-        for i in range(20)
-    )
+    add_facts(tool, 20)
     assert count_queries(client, url) == before
