@@ -218,6 +218,70 @@ TOOLVERDICT_PERIODIC_JOBS: list[str] = []
 TOOLVERDICT_SCHEDULER_INTERVAL = env.int("TOOLVERDICT_SCHEDULER_INTERVAL", default=60)
 TOOLVERDICT_STARTER_CATALOG = BASE_DIR / "catalog" / "data" / "starter.toml"
 
+# --- digest (weekly email; see docs/digest.md) ---------------------------------------
+# Sending rate in emails per second (0 = as fast as the server takes them).
+TOOLVERDICT_DIGEST_RATE = env.float("TOOLVERDICT_DIGEST_RATE", default=5.0)
+# How long a confirmation link stays valid, in seconds (default three days).
+TOOLVERDICT_DIGEST_CONFIRM_MAX_AGE = env.int("TOOLVERDICT_DIGEST_CONFIRM_MAX_AGE", default=259200)
+# Sign-up attempts allowed per client IP per hour.
+TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR = env.int("TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR", default=10)
+# Transient SMTP failures: attempts per recipient, and the first retry delay (doubles).
+TOOLVERDICT_DIGEST_MAX_ATTEMPTS = env.int("TOOLVERDICT_DIGEST_MAX_ATTEMPTS", default=5)
+TOOLVERDICT_DIGEST_RETRY_BASE = env.float("TOOLVERDICT_DIGEST_RETRY_BASE", default=30.0)
+# A sender holds a lease on its issue; another sender may take over after this many seconds.
+TOOLVERDICT_DIGEST_LEASE_SECONDS = env.int("TOOLVERDICT_DIGEST_LEASE_SECONDS", default=120)
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.digest.jobs.tick")
+
+# --- panel (the AI reviewer panel; see docs/panel.md) -----------------------------------
+# Local backend: context size and threads for the bundled SmolLM2 model, and an optional
+# path to another GGUF file. Remote backends: prices in USD per million tokens for the
+# cost estimate ("input,cached_input,output"), request timeout and retry attempts.
+TOOLVERDICT_LOCAL_N_CTX = env.int("TOOLVERDICT_LOCAL_N_CTX", default=4096)
+TOOLVERDICT_LOCAL_THREADS = env.int("TOOLVERDICT_LOCAL_THREADS", default=0) or None
+TOOLVERDICT_LOCAL_MODEL_PATH = env("TOOLVERDICT_LOCAL_MODEL_PATH", default="") or None
+TOOLVERDICT_OPENAI_RESPONSE_FORMAT = env("TOOLVERDICT_OPENAI_RESPONSE_FORMAT", default="json_schema")
+TOOLVERDICT_PANEL_PRICES = env("TOOLVERDICT_PANEL_PRICES", default="")
+TOOLVERDICT_PANEL_TIMEOUT = env.float("TOOLVERDICT_PANEL_TIMEOUT", default=120.0)
+TOOLVERDICT_PANEL_ATTEMPTS = env.int("TOOLVERDICT_PANEL_ATTEMPTS", default=3)
+TOOLVERDICT_PERSONAS_DIR = env("TOOLVERDICT_PERSONAS_DIR", default="") or None
+
+# --- community: sign-in by emailed link, votes, rankings (docs/community.md) ----------
+# django-sesame signs the one-time sign-in links; see docs/decisions.md for why.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
+SESAME_TOKEN_NAME = "sesame"
+SESAME_MAX_AGE = env.int("COMMUNITY_SIGNIN_LINK_MAX_AGE", default=15 * 60)
+SESAME_ONE_TIME = True
+SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
+COMMUNITY_MIN_VOTES = env.int("COMMUNITY_MIN_VOTES", default=5)
+COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = env.float("COMMUNITY_NEW_ACCOUNT_DELAY_HOURS", default=24.0)
+COMMUNITY_RATE_LIMITS = {
+    "vote_user": env("COMMUNITY_RATE_VOTE_USER", default="30/60"),
+    "vote_ip": env("COMMUNITY_RATE_VOTE_IP", default="120/60"),
+    "signin_ip": env("COMMUNITY_RATE_SIGNIN_IP", default="10/3600"),
+    "signin_email": env("COMMUNITY_RATE_SIGNIN_EMAIL", default="5/3600"),
+}
+# Behind a reverse proxy: the META key of its client-address header, e.g.
+# HTTP_X_FORWARDED_FOR (the right-most entry is used). Empty: REMOTE_ADDR.
+COMMUNITY_IP_HEADER = env("COMMUNITY_IP_HEADER", default="")
+COMMUNITY_BURST_WINDOW_MINUTES = env.float("COMMUNITY_BURST_WINDOW_MINUTES", default=60.0)
+COMMUNITY_BURST_MIN_ACCOUNTS = env.int("COMMUNITY_BURST_MIN_ACCOUNTS", default=5)
+COMMUNITY_BURST_NEW_ACCOUNT_DAYS = env.float("COMMUNITY_BURST_NEW_ACCOUNT_DAYS", default=7.0)
+
+# --- ingest: feeds, submissions, the daily pipeline (docs/ingest.md) -------------------
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.jobs.tick")
+TOOLVERDICT_INGEST_HOUR = env.int("TOOLVERDICT_INGEST_HOUR", default=6)  # UTC
+TOOLVERDICT_INGEST_TIMEOUT = env.float("TOOLVERDICT_INGEST_TIMEOUT", default=10.0)
+TOOLVERDICT_INGEST_MAX_BYTES = env.int("TOOLVERDICT_INGEST_MAX_BYTES", default=2_000_000)
+TOOLVERDICT_INGEST_STALE_AFTER = env.int("TOOLVERDICT_INGEST_STALE_AFTER", default=2 * 3600)
+TOOLVERDICT_INGEST_REVIEW_LIMIT = env.int("TOOLVERDICT_INGEST_REVIEW_LIMIT", default=50)
+# "auto" (MiniLM when the `embeddings` extra is installed, else "ngram"), "minilm", "ngram".
+TOOLVERDICT_INGEST_EMBEDDER = env("TOOLVERDICT_INGEST_EMBEDDER", default="auto")
+TOOLVERDICT_INGEST_SIMILARITY = {"minilm": 0.9, "ngram": 0.85}
+TOOLVERDICT_SUBMISSIONS_PER_HOUR = env.int("TOOLVERDICT_SUBMISSIONS_PER_HOUR", default=5)
+
 # Local overrides for a deployment that prefers a Python file to env vars.
 try:  # noqa: SIM105 - a star import cannot sit inside contextlib.suppress
     from .local_settings import *  # noqa: F403

@@ -1,0 +1,62 @@
+"""Admin for community records: votes are read-only evidence; members can be excluded."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import Member, PairVote, ToolVote, VoteEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Votes change only through the vote services, so the log stays complete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ToolVote)
+class ToolVoteAdmin(ReadOnlyAdmin):
+    list_display = ["tool", "value", "user", "updated_at"]
+    list_filter = ["value", "tool__category"]
+    search_fields = ["tool__name", "user__email"]
+    list_select_related = ["tool", "user"]
+
+
+@admin.register(PairVote)
+class PairVoteAdmin(ReadOnlyAdmin):
+    list_display = ["tool_a", "tool_b", "winner", "user", "updated_at"]
+    search_fields = ["tool_a__name", "tool_b__name", "user__email"]
+    list_select_related = ["tool_a", "tool_b", "winner", "user"]
+
+
+@admin.register(VoteEvent)
+class VoteEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "tool", "tool_b", "value", "user", "ip_hash"]
+    list_filter = ["kind", "value"]
+    search_fields = ["user__email", "tool__name", "ip_hash"]
+    list_select_related = ["tool", "tool_b", "user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "email_confirmed_at", "votes_excluded", "excluded_reason"]
+    list_filter = ["votes_excluded"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "email_confirmed_at", "created_at"]
+    actions = ["exclude_votes", "include_votes"]
+
+    @admin.action(description="Exclude these accounts' votes from all figures")
+    def exclude_votes(self, request: HttpRequest, queryset) -> None:
+        queryset.update(votes_excluded=True, excluded_reason="excluded by an editor")
+
+    @admin.action(description="Count these accounts' votes again")
+    def include_votes(self, request: HttpRequest, queryset) -> None:
+        queryset.update(votes_excluded=False, excluded_reason="")

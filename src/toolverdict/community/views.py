@@ -1,0 +1,212 @@
+"""Community pages and vote endpoints. Thin: parse, check limits, call services, render.
+
+Vote endpoints answer a plain form POST with a redirect back to the page (no JavaScript
+needed) and an htmx POST with the re-rendered vote box, plus an out-of-band update of the
+card's Community figure.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from toolverdict.catalog.models import Category, Tool
+from toolverdict.catalog.services import canonical_pair, categories_with_counts
+
+from . import accounts, ratelimit, services
+from .forms import PairVoteForm, SignInForm, ToolVoteForm
+
+ACCEPTED_HEADER = "X-Vote-Accepted"
+
+
+def _safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _next_url(request: HttpRequest) -> str:
+    # htmx sends the page address in HX-Current-URL; a plain form posts it as "next".
+    return _safe_next(request, request.POST.get("next") or request.headers.get("HX-Current-URL"))
+
+
+def _sign_in_required(request: HttpRequest, next_url: str) -> HttpResponse:
+    login_url = f"{reverse('community:login')}?{urlencode({'next': next_url})}"
+    if request.htmx:
+        response = HttpResponse(status=401)
+        response["HX-Redirect"] = login_url
+        return response
+    return redirect_to_login(next_url, reverse("community:login"))
+
+
+def _within_limits(request: HttpRequest) -> bool:
+    # Both limits are counted on every attempt, so one busy IP cannot hide behind
+    # fresh accounts and one account cannot hide behind fresh IPs.
+    by_user = ratelimit.allow("vote_user", str(request.user.pk))
+    by_ip = ratelimit.allow("vote_ip", services.client_ip(request))
+    return by_user and by_ip
+
+
+TOO_MANY = "Too many votes in a short time. Please wait a minute and try again."
+
+
+def _refused(request: HttpRequest, template: str, context: dict, status: int) -> HttpResponse:
+    if request.htmx:
+        # htmx swaps only 2xx answers; the box itself carries the error for the reader.
+        response = render(request, template, {**context, "error": TOO_MANY})
+        response[ACCEPTED_HEADER] = "0"
+        return response
+    return render(request, "community/refused.html", {"message": TOO_MANY}, status=status)
+
+
+@require_POST
+def vote_tool(request: HttpRequest, slug: str) -> HttpResponse:
+    tool = get_object_or_404(Tool.objects.published().select_related("category"), slug=slug)
+    next_url = _next_url(request)
+    if not request.user.is_authenticated:
+        return _sign_in_required(request, next_url)
+    form = ToolVoteForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("A vote is ship or skip.")
+    context = {"tool": tool, "next_url": next_url, "oob": True}
+    if not _within_limits(request):
+        context["community"] = services.community_figures([tool])[tool.pk]
+        return _refused(request, "community/_tool_vote.html", context, 429)
+    value = form.cleaned_data["value"]
+    services.cast_tool_vote(request.user, tool, value, ip=services.client_ip(request))
+    if request.htmx:
+        context["community"] = services.community_figures([tool])[tool.pk]
+        response = render(request, "community/_tool_vote.html", context)
+    else:
+        messages.success(request, f"Your vote on {tool.name} is saved: {value}.")
+        response = redirect(next_url)
+    response[ACCEPTED_HEADER] = "1"
+    return response
+
+
+@require_POST
+def vote_pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
+    if (a, b) != canonical_pair(a, b) or a == b:
+        return HttpResponseBadRequest("Pairs are named in canonical order.")
+    published = Tool.objects.published()
+    left = get_object_or_404(published, slug=a)
+    right = get_object_or_404(published, slug=b)
+    next_url = _next_url(request)
+    if not request.user.is_authenticated:
+        return _sign_in_required(request, next_url)
+    form = PairVoteForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["winner"] not in (a, b):
+        return HttpResponseBadRequest("Choose one of the two tools.")
+    context = {"left": left, "right": right, "next_url": next_url}
+    if not _within_limits(request):
+        return _refused(request, "community/_pair_vote.html", context, 429)
+    winner = left if form.cleaned_data["winner"] == a else right
+    services.cast_pair_vote(request.user, left, right, winner, ip=services.client_ip(request))
+    if request.htmx:
+        response = render(request, "community/_pair_vote.html", context)
+    else:
+        messages.success(request, f"Your head-to-head vote is saved: {winner.name}.")
+        response = redirect(next_url)
+    response[ACCEPTED_HEADER] = "1"
+    return response
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SignInForm(request.POST)
+        if form.is_valid():
+            email = accounts.normalise_email(form.cleaned_data["email"])
+            next_url = _safe_next(request, form.cleaned_data["next"], "")
+            if not (
+                ratelimit.allow("signin_ip", services.client_ip(request))
+                and ratelimit.allow("signin_email", email)
+            ):
+                form.add_error(None, "Too many sign-in emails requested. Try again later.")
+                return render(request, "community/sign_in.html", {"form": form}, status=429)
+            link_base = request.build_absolute_uri(reverse("community:login_link"))
+            accounts.send_sign_in_link(email, link_base, next_url)
+            # Same answer whether or not the address had an account: no account probing.
+            return redirect("community:login_sent")
+    else:
+        form = SignInForm(initial={"next": request.GET.get("next", "")})
+    return render(request, "community/sign_in.html", {"form": form})
+
+
+@require_GET
+def sign_in_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "community/sign_in_sent.html")
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_link(request: HttpRequest) -> HttpResponse:
+    token_name = settings.SESAME_TOKEN_NAME
+    source = request.POST if request.method == "POST" else request.GET
+    token = source.get(token_name, "")
+    next_url = _safe_next(request, source.get("next"), settings.LOGIN_REDIRECT_URL)
+    user = accounts.user_for_token(token)
+    if user is None:
+        return render(request, "community/sign_in_invalid.html", status=400)
+    if request.method == "GET":
+        context = {"token_name": token_name, "token": token, "next": next_url, "email": user.email}
+        return render(request, "community/sign_in_confirm.html", context)
+    accounts.confirm_email(user)
+    login(request, user)  # updates last_login, which spends the one-time token
+    messages.success(request, f"Signed in as {user.email}.")
+    return redirect(next_url)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+@require_GET
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "community/profile.html", {"mine": services.my_votes(request.user)})
+
+
+# --- rankings and editors -------------------------------------------------------------
+
+
+@require_GET
+def rankings(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug) if slug else None
+    context = {
+        "category": category,
+        "categories": categories_with_counts(),
+        "rankings": services.rankings(category),
+        "leaderboard": services.head_to_head_leaderboard(category),
+        "minimum": services.conf.min_votes(),
+    }
+    return render(request, "community/rankings.html", context)
+
+
+@staff_member_required
+@require_GET
+def bursts(request: HttpRequest) -> HttpResponse:
+    context = {
+        "bursts": services.suspicious_bursts(),
+        "window": services.conf.burst_window(),
+        "min_accounts": services.conf.burst_min_accounts(),
+        "new_account_age": services.conf.burst_new_account_age(),
+    }
+    return render(request, "community/bursts.html", context)
