@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401 - the digest app adds its routes here
+from django.urls import path
+
+from . import views
+from .feeds import IssueFeed
 
 app_name = "digest"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("digest/subscribe/", views.subscribe, name="subscribe"),
+    path("digest/confirm/", views.confirm, name="confirm"),
+    path("digest/unsubscribe/<str:key>/", views.unsubscribe, name="unsubscribe"),
+    path("digest/", views.archive, name="archive"),
+    path("digest/feed.atom", IssueFeed(), name="feed"),
+    path("digest/<int:year>-w<int:week>/", views.issue_detail, name="issue"),
+]

@@ -1,0 +1,396 @@
+"""Send an issue: one Delivery row per recipient, each email sent at most once, ever.
+
+The protocol (docs/digest.md has the long form):
+
+1. The sender takes a lease on the issue (one sender per issue at a time).
+2. Rows a previous sender left in "sending" are turned into "unknown": that sender died
+   between claiming a row and recording the server's answer, so the mail may or may not
+   have gone out. They are never resent automatically.
+3. Every confirmed subscriber without a row gets one (unique on issue + subscriber).
+4. For each pending row: claim it with a conditional UPDATE (pending → sending, with a
+   fresh attempt id) that commits *before* any byte goes to the mail server; send; then
+   record the outcome with an UPDATE that matches that attempt id.
+
+A crash anywhere leaves every row either untouched (pending: sent on restart), finished
+(sent/failed/skipped) or "sending" (the one message in flight, which becomes unknown).
+So no recipient ever gets a second copy, and everything not in flight at the crash is
+sent exactly once on restart. The one unavoidable window is the in-flight message: if the
+process dies after the server accepted it but before the "sent" UPDATE commits, the row
+is unknown although the mail arrived; if it dies before the server accepted it, the row is
+unknown and the mail did not arrive. `toolverdict digest unknown` lists such rows with
+their Message-ID so an operator can check the mail server log and resolve them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Min, Q
+from django.utils import timezone
+
+from .models import Delivery, Issue, Subscriber
+from .rendering import build_message, message_id, render_issue
+from .services import unsubscribe_url_for_key
+from .transport import (
+    AmbiguousError,
+    ConnectionFailed,
+    PermanentError,
+    SenderRefused,
+    TransientError,
+    transport_for_settings,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+# Tests replace this to make backoff instant; production sleeps for real.
+sleep = time.sleep
+
+
+class SendAborted(RuntimeError):
+    """The run stopped early (mail server unreachable, sender refused, lease lost)."""
+
+
+@dataclass
+class SendReport:
+    issue: str
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    bounced: int = 0
+    skipped: int = 0
+    unknown: int = 0
+    recovered_unknown: int = 0
+    lease_held_elsewhere: bool = False
+    finished: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- starting ------------------------------------------------------------------------
+
+
+def start_sending(issue: Issue, *, enqueue: bool = True) -> bool:
+    """Move an approved issue to "sending" and enqueue the send task, exactly once.
+
+    The conditional UPDATE is the guard: two ticks (or an editor and a tick) racing here
+    enqueue one task between them.
+    """
+    now = timezone.now()
+    moved = Issue.objects.filter(pk=issue.pk, status=Issue.Status.APPROVED).update(
+        status=Issue.Status.SENDING, send_enqueued_at=now
+    )
+    if moved and enqueue:
+        enqueue_send(issue.pk)
+    return bool(moved)
+
+
+def enqueue_send(issue_id: int) -> None:
+    from .tasks import send_issue_task
+
+    transaction.on_commit(lambda: send_issue_task.enqueue(issue_id))
+
+
+def resume_if_stalled(issue: Issue, now=None) -> bool:
+    """Re-enqueue an issue whose sender died (lease lapsed, no recent enqueue)."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.TOOLVERDICT_DIGEST_LEASE_SECONDS)
+    if issue.status != Issue.Status.SENDING:
+        return False
+    if issue.lease_until and issue.lease_until > now:
+        return False
+    if issue.send_enqueued_at and issue.send_enqueued_at > now - grace:
+        return False
+    moved = Issue.objects.filter(
+        pk=issue.pk, status=Issue.Status.SENDING, send_enqueued_at=issue.send_enqueued_at
+    ).update(send_enqueued_at=now)
+    if moved:
+        enqueue_send(issue.pk)
+    return bool(moved)
+
+
+# --- the lease -----------------------------------------------------------------------
+
+
+def lease_owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _process_gone(owner: str) -> bool:
+    """True when the owner ran on this host and its process no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def acquire_lease(issue_id: int, owner: str) -> bool:
+    now = timezone.now()
+    until = now + timedelta(seconds=settings.TOOLVERDICT_DIGEST_LEASE_SECONDS)
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner="")
+    if Issue.objects.filter(pk=issue_id).filter(free).update(lease_owner=owner, lease_until=until):
+        return True
+    current = Issue.objects.filter(pk=issue_id).values_list("lease_owner", flat=True).first()
+    if current and _process_gone(current):
+        # The previous sender on this machine was killed: take over without waiting.
+        return bool(
+            Issue.objects.filter(pk=issue_id, lease_owner=current).update(
+                lease_owner=owner, lease_until=until
+            )
+        )
+    return False
+
+
+def renew_lease(issue_id: int, owner: str) -> bool:
+    until = timezone.now() + timedelta(seconds=settings.TOOLVERDICT_DIGEST_LEASE_SECONDS)
+    return bool(Issue.objects.filter(pk=issue_id, lease_owner=owner).update(lease_until=until))
+
+
+def release_lease(issue_id: int, owner: str) -> None:
+    Issue.objects.filter(pk=issue_id, lease_owner=owner).update(lease_owner="", lease_until=None)
+
+
+# --- deliveries ----------------------------------------------------------------------
+
+
+def materialize_deliveries(issue: Issue) -> int:
+    """One pending row per confirmed subscriber that has none yet (idempotent)."""
+    have = Delivery.objects.filter(issue=issue).values("subscriber_id")
+    ids = list(
+        Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED)
+        .exclude(pk__in=have)
+        .values_list("pk", flat=True)
+    )
+    Delivery.objects.bulk_create(
+        [Delivery(issue=issue, subscriber_id=pk) for pk in ids],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    return len(ids)
+
+
+def recover_orphans(issue: Issue) -> int:
+    """Rows left "sending" by a dead sender become "unknown" (not resent; see docstring)."""
+    return Delivery.objects.filter(issue=issue, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.UNKNOWN,
+        last_error="the sender stopped after claiming this message; it may or may not have "
+        "been delivered",
+    )
+
+
+class Pacer:
+    """Spaces sends at a fixed rate (emails per second); 0 or less means no limit."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = max(self.next_at, now) + self.interval
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff: base, 2×base, 4×base… capped at an hour."""
+    return min(settings.TOOLVERDICT_DIGEST_RETRY_BASE * (2 ** max(0, attempt - 1)), 3600.0)
+
+
+def _open_with_backoff(transport) -> None:
+    attempts = settings.TOOLVERDICT_DIGEST_MAX_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            transport.open()
+            return
+        except ConnectionFailed as exc:
+            if attempt == attempts:
+                raise SendAborted(f"mail server unreachable after {attempts} tries: {exc}") from exc
+            log.warning("mail server unreachable (try %s/%s): %s", attempt, attempts, exc)
+            sleep(backoff_seconds(attempt))
+
+
+def _due_pending(issue: Issue, after_id: int) -> list[tuple[int, int, str, str, int]]:
+    now = timezone.now()
+    return list(
+        Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, pk__gt=after_id)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "subscriber_id",
+            "subscriber__email",
+            "subscriber__unsubscribe_key",
+            "attempts",
+        )[:BATCH]
+    )
+
+
+def _finish(issue: Issue, report: SendReport) -> None:
+    open_rows = Delivery.objects.filter(
+        issue=issue, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    )
+    if not open_rows.exists():
+        Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
+            status=Issue.Status.SENT, sent_at=timezone.now()
+        )
+        report.finished = True
+    report.unknown = Delivery.objects.filter(issue=issue, status=Delivery.Status.UNKNOWN).count()
+
+
+def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
+    """Send (or resume sending) an issue to every confirmed subscriber, each at most once."""
+    issue = Issue.objects.get(pk=issue_id)
+    report = SendReport(issue=issue.key)
+    # An approved issue sent straight from the command line skips the task queue.
+    Issue.objects.filter(pk=issue.pk, status=Issue.Status.APPROVED).update(
+        status=Issue.Status.SENDING, send_enqueued_at=timezone.now()
+    )
+    issue.refresh_from_db()
+    if issue.status != Issue.Status.SENDING:
+        report.notes.append(f"issue is {issue.status}, nothing to send")
+        report.finished = issue.status == Issue.Status.SENT
+        return report
+    owner = lease_owner_id()
+    if not acquire_lease(issue.pk, owner):
+        report.lease_held_elsewhere = True
+        report.notes.append("another sender holds this issue")
+        return report
+    transport = transport_for_settings()
+    try:
+        report.recovered_unknown = recover_orphans(issue)
+        materialize_deliveries(issue)
+        rendered = render_issue(issue)
+        pacer = Pacer(settings.TOOLVERDICT_DIGEST_RATE if rate is None else rate)
+        renew_every = settings.TOOLVERDICT_DIGEST_LEASE_SECONDS / 3
+        renewed_at = time.monotonic()
+        max_attempts = settings.TOOLVERDICT_DIGEST_MAX_ATTEMPTS
+        while True:
+            batch = _due_pending(issue, after_id=0)
+            if not batch:
+                # Only rows waiting for a retry remain (or nothing): wait for the earliest.
+                earliest = Delivery.objects.filter(
+                    issue=issue, status=Delivery.Status.PENDING
+                ).aggregate(at=Min("next_attempt_at"))["at"]
+                if earliest is None:
+                    break
+                if not renew_lease(issue.pk, owner):
+                    raise SendAborted("lost the lease on this issue")
+                renewed_at = time.monotonic()
+                sleep(max(0.0, min((earliest - timezone.now()).total_seconds(), renew_every)))
+                continue
+            for delivery_id, subscriber_id, email, key, attempts in batch:
+                if time.monotonic() - renewed_at > renew_every:
+                    if not renew_lease(issue.pk, owner):
+                        raise SendAborted("lost the lease on this issue")
+                    renewed_at = time.monotonic()
+                pacer.wait()
+                _open_with_backoff(transport)
+                attempt_id = uuid.uuid4().hex
+                mid = message_id(issue, delivery_id)
+                # The claim commits (autocommit) before anything is sent: from here on, a
+                # crash leaves this row "sending", which a restart never resends.
+                claimed = Delivery.objects.filter(
+                    pk=delivery_id,
+                    status=Delivery.Status.PENDING,
+                    subscriber__status=Subscriber.Status.CONFIRMED,
+                ).update(
+                    status=Delivery.Status.SENDING,
+                    attempt_id=attempt_id,
+                    claimed_at=timezone.now(),
+                    attempts=F("attempts") + 1,
+                    message_id=mid,
+                )
+                if not claimed:
+                    report.skipped += Delivery.objects.filter(
+                        pk=delivery_id, status=Delivery.Status.PENDING
+                    ).update(status=Delivery.Status.SKIPPED)
+                    continue
+                mine = Delivery.objects.filter(pk=delivery_id, attempt_id=attempt_id)
+                message = build_message(
+                    rendered,
+                    issue,
+                    email=email,
+                    unsubscribe_url=unsubscribe_url_for_key(key),
+                    delivery_id=delivery_id,
+                )
+                try:
+                    transport.send(message)
+                except AmbiguousError as exc:
+                    mine.update(status=Delivery.Status.UNKNOWN, last_error=str(exc)[:500])
+                    report.unknown += 1
+                except PermanentError as exc:
+                    now = timezone.now()
+                    mine.update(status=Delivery.Status.FAILED, last_error=str(exc)[:500])
+                    Subscriber.objects.filter(pk=subscriber_id).update(
+                        status=Subscriber.Status.BOUNCED,
+                        bounced_at=now,
+                        bounce_reason=str(exc)[:500],
+                    )
+                    report.failed += 1
+                    report.bounced += 1
+                except SenderRefused as exc:
+                    # Not this recipient's fault: put the row back and stop the run.
+                    mine.update(status=Delivery.Status.PENDING, last_error=str(exc)[:500])
+                    raise SendAborted(str(exc)) from exc
+                except TransientError as exc:
+                    if attempts + 1 >= max_attempts:
+                        mine.update(status=Delivery.Status.FAILED, last_error=str(exc)[:500])
+                        report.failed += 1
+                    else:
+                        mine.update(
+                            status=Delivery.Status.PENDING,
+                            next_attempt_at=timezone.now()
+                            + timedelta(seconds=backoff_seconds(attempts + 1)),
+                            last_error=str(exc)[:500],
+                        )
+                        report.retried += 1
+                else:
+                    mine.update(status=Delivery.Status.SENT, sent_at=timezone.now())
+                    report.sent += 1
+        _finish(issue, report)
+    finally:
+        transport.close()
+        release_lease(issue.pk, owner)
+    log.info("digest %s: %s", issue.key, report.as_dict())
+    return report
+
+
+def resolve_unknown(issue: Issue, *, as_sent: bool) -> int:
+    """Operator decision for "unknown" rows after checking the mail log by Message-ID.
+
+    as_sent=True records them as sent; as_sent=False puts them back to pending so the next
+    run sends them (use only when the log shows the server never accepted them).
+    """
+    rows = Delivery.objects.filter(issue=issue, status=Delivery.Status.UNKNOWN)
+    if as_sent:
+        return rows.update(status=Delivery.Status.SENT, sent_at=timezone.now())
+    count = rows.update(status=Delivery.Status.PENDING, next_attempt_at=None)
+    if count:
+        Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENT).update(
+            status=Issue.Status.SENDING, sent_at=None
+        )
+    return count

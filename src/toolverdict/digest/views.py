@@ -1,0 +1,111 @@
+"""Digest pages: sign-up, confirmation, unsubscribe (incl. RFC 8058 one-click), archive.
+
+Views only parse the request and call services; the answer to a sign-up is the same
+whether or not the address is on the list.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services
+from .forms import SignupForm
+from .models import Issue
+from .rendering import issue_context
+from .services import ConfirmOutcome
+
+log = logging.getLogger(__name__)
+
+
+def client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a proxy rewrites it,
+    # and a proxy that does should set REMOTE_ADDR (docs/digest.md).
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _signup_response(request: HttpRequest, template: str, context: dict, status: int = 200):
+    if request.htmx:
+        # htmx swaps the box in place; without JS the full page renders the same box.
+        return render(request, "digest/_signup_box.html", context, status=status)
+    return render(request, template, context, status=status)
+
+
+@require_POST
+def subscribe(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST)
+    if not services.signup_allowed(client_ip(request)):
+        return _signup_response(
+            request, "digest/signup_result.html", {"signup_state": "limited", "form": form}, 429
+        )
+    if not form.is_valid():
+        return _signup_response(
+            request, "digest/signup_result.html", {"signup_state": "invalid", "form": form}, 400
+        )
+    try:
+        services.request_subscription(form.cleaned_data["email"])
+    except Exception:  # noqa: BLE001 - the mail server failing must not leak as a 500
+        log.exception("could not send the subscription mail")
+        return _signup_response(
+            request, "digest/signup_result.html", {"signup_state": "unavailable", "form": form}, 503
+        )
+    return _signup_response(request, "digest/signup_result.html", {"signup_state": "sent"})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest) -> HttpResponse:
+    """GET shows the outcome (or a Confirm button); POST confirms. Link scanners only GET."""
+    token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
+    token = token or ""
+    if request.method == "POST":
+        result = services.confirm(token)
+    else:
+        result = services.check_confirmation(token)
+    status = {
+        ConfirmOutcome.EXPIRED: 410,
+        ConfirmOutcome.INVALID: 400,
+    }.get(result.outcome, 200)
+    return render(
+        request,
+        "digest/confirm.html",
+        {"outcome": result.outcome.value, "token": token, "form": SignupForm()},
+        status=status,
+    )
+
+
+@csrf_exempt  # authenticated by the secret key in the URL; mail clients POST with no cookie
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, key: str) -> HttpResponse:
+    """GET: a page with an Unsubscribe button. POST: unsubscribe (RFC 8058 one-click too)."""
+    if request.method == "POST":
+        subscriber = services.unsubscribe(key)
+        if subscriber is None:
+            return render(request, "digest/unsubscribe.html", {"state": "invalid"}, status=404)
+        return render(request, "digest/unsubscribe.html", {"state": "done"})
+    subscriber = services.subscriber_for_key(key)
+    if subscriber is None:
+        return render(request, "digest/unsubscribe.html", {"state": "invalid"}, status=404)
+    return render(
+        request,
+        "digest/unsubscribe.html",
+        {"state": "ask", "key": key, "already": subscriber.status == "unsubscribed"},
+    )
+
+
+def archive(request: HttpRequest) -> HttpResponse:
+    issues = Issue.objects.filter(status=Issue.Status.SENT).order_by("-iso_year", "-iso_week")
+    return render(request, "digest/archive.html", {"issues": issues})
+
+
+def issue_detail(request: HttpRequest, year: int, week: int) -> HttpResponse:
+    issue = get_object_or_404(
+        Issue.objects.prefetch_related("sections"),
+        iso_year=year,
+        iso_week=week,
+        status=Issue.Status.SENT,
+    )
+    return render(request, "digest/issue.html", issue_context(issue))
