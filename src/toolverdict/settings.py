@@ -243,6 +243,7 @@ TOOLVERDICT_OPENAI_RESPONSE_FORMAT = env("TOOLVERDICT_OPENAI_RESPONSE_FORMAT", d
 TOOLVERDICT_PANEL_PRICES = env("TOOLVERDICT_PANEL_PRICES", default="")
 TOOLVERDICT_PANEL_TIMEOUT = env.float("TOOLVERDICT_PANEL_TIMEOUT", default=120.0)
 TOOLVERDICT_PANEL_ATTEMPTS = env.int("TOOLVERDICT_PANEL_ATTEMPTS", default=3)
+TOOLVERDICT_PANEL_BACKOFF = env.float("TOOLVERDICT_PANEL_BACKOFF", default=2.0)
 TOOLVERDICT_PERSONAS_DIR = env("TOOLVERDICT_PERSONAS_DIR", default="") or None
 
 # --- community: sign-in by emailed link, votes, rankings (docs/community.md) ----------
@@ -279,8 +280,9 @@ TOOLVERDICT_INGEST_STALE_AFTER = env.int("TOOLVERDICT_INGEST_STALE_AFTER", defau
 TOOLVERDICT_INGEST_REVIEW_LIMIT = env.int("TOOLVERDICT_INGEST_REVIEW_LIMIT", default=50)
 # "auto" (MiniLM when the `embeddings` extra is installed, else "ngram"), "minilm", "ngram".
 TOOLVERDICT_INGEST_EMBEDDER = env("TOOLVERDICT_INGEST_EMBEDDER", default="auto")
-TOOLVERDICT_INGEST_SIMILARITY = {"minilm": 0.9, "ngram": 0.85}
+TOOLVERDICT_INGEST_SIMILARITY = {"minilm": 0.92, "ngram": 0.88}
 TOOLVERDICT_SUBMISSIONS_PER_HOUR = env.int("TOOLVERDICT_SUBMISSIONS_PER_HOUR", default=5)
+LOGGING["loggers"]["httpx2"] = {"level": "WARNING"}  # one INFO line per feed request is noise
 
 # Local overrides for a deployment that prefers a Python file to env vars.
 try:  # noqa: SIM105 - a star import cannot sit inside contextlib.suppress

@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401 - the ingest app adds its routes here
+from django.urls import path
+
+from . import views
 
 app_name = "ingest"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("submit/", views.submit, name="submit"),
+    path("submit/thanks/", views.submit_thanks, name="submit_thanks"),
+    path("ingest/moderation/", views.moderation, name="moderation"),
+    path(
+        "ingest/moderation/<int:pk>/<slug:action>/",
+        views.moderate,
+        name="moderate",
+    ),
+    path("ingest/runs/", views.runs, name="runs"),
+    path("ingest/runs/<str:day>/", views.run_detail, name="run"),
+]

@@ -1,0 +1,48 @@
+"""The periodic job: start the day's pipeline once the day's run hour has come.
+
+State-driven like every periodic job here: whether the day's run is due, queued, running,
+done or failed is read from its PipelineRun row, so a missed or doubled tick is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import PipelineRun, RunStatus
+from .services import get_run
+from .tasks import run_daily_pipeline
+
+MAX_ATTEMPTS = 3
+
+
+def tick(now: dt.datetime | None = None) -> str:
+    """Queue the day's pipeline if it is due; returns what it found, for the scheduler log."""
+    now = now or timezone.now()
+    if now.hour < settings.TOOLVERDICT_INGEST_HOUR:
+        return f"ingest: not before {settings.TOOLVERDICT_INGEST_HOUR:02d}:00 UTC"
+    day = now.date()
+    run = get_run(day)
+    stale = now - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
+    # Due: new, queued but never picked up, failed with tries left, or running but dead.
+    due = (
+        Q(status=RunStatus.QUEUED, queued_at__isnull=True)
+        | Q(status=RunStatus.QUEUED, queued_at__lt=stale)
+        | Q(status=RunStatus.FAILED, attempts__lt=MAX_ATTEMPTS)
+        | Q(status=RunStatus.RUNNING, started_at__lt=stale)
+    )
+    with transaction.atomic():
+        claimed = (
+            PipelineRun.objects.filter(pk=run.pk)
+            .filter(due)
+            .update(queued_at=now, status=RunStatus.QUEUED)
+        )
+    if not claimed:
+        run.refresh_from_db()
+        return f"ingest {day}: {run.status}"
+    run_daily_pipeline.enqueue(day.isoformat())
+    return f"ingest {day}: queued"
