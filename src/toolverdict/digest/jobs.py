@@ -34,7 +34,7 @@ def tick(now: dt.datetime | None = None) -> str:
             done.append(f"composed {issue.key} ({issue.status})")
     # Approved issues: composed with auto-send on, or approved by an editor.
     for issue in Issue.objects.filter(status=Issue.Status.APPROVED):
-        if start_sending(issue):
+        if start_sending(issue, now=now):
             done.append(f"sending {issue.key}")
     for issue in Issue.objects.filter(status=Issue.Status.SENDING):
         if resume_if_stalled(issue, now=now):

@@ -114,6 +114,7 @@ class Issue(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     send_enqueued_at = models.DateTimeField(null=True, blank=True)
+    send_task_id = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Sender lease: one sending process per issue at a time. Owner is host:pid:uuid so a
     # restart on the same host can take over at once from a process that is gone.

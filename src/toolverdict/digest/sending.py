@@ -80,15 +80,14 @@ class SendReport:
 # --- starting ------------------------------------------------------------------------
 
 
-def start_sending(issue: Issue, *, enqueue: bool = True) -> bool:
+def start_sending(issue: Issue, *, enqueue: bool = True, now=None) -> bool:
     """Move an approved issue to "sending" and enqueue the send task, exactly once.
 
     The conditional UPDATE is the guard: two ticks (or an editor and a tick) racing here
     enqueue one task between them.
     """
-    now = timezone.now()
     moved = Issue.objects.filter(pk=issue.pk, status=Issue.Status.APPROVED).update(
-        status=Issue.Status.SENDING, send_enqueued_at=now
+        status=Issue.Status.SENDING, send_enqueued_at=now or timezone.now()
     )
     if moved and enqueue:
         enqueue_send(issue.pk)
@@ -98,11 +97,36 @@ def start_sending(issue: Issue, *, enqueue: bool = True) -> bool:
 def enqueue_send(issue_id: int) -> None:
     from .tasks import send_issue_task
 
-    transaction.on_commit(lambda: send_issue_task.enqueue(issue_id))
+    def enqueue() -> None:
+        result = send_issue_task.enqueue(issue_id)
+        Issue.objects.filter(pk=issue_id).update(send_task_id=str(result.id))
+
+    # After commit: a worker must never pick up a task for a state change that rolled back.
+    transaction.on_commit(enqueue)
+
+
+def _task_still_pending(issue: Issue) -> bool:
+    """True while the last send task is queued (not yet started): wait for it."""
+    from django_tasks import TaskResultStatus
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    from .tasks import send_issue_task
+
+    if not issue.send_task_id:
+        return False
+    try:
+        result = send_issue_task.get_result(issue.send_task_id)
+    except (TaskResultDoesNotExist, NotImplementedError, ValueError):
+        return False
+    return result.status == TaskResultStatus.READY
 
 
 def resume_if_stalled(issue: Issue, now=None) -> bool:
-    """Re-enqueue an issue whose sender died (lease lapsed, no recent enqueue)."""
+    """Re-enqueue an issue whose sender stopped: its lease lapsed and no task is waiting.
+
+    A task that is RUNNING while the lease has lapsed belongs to a worker that died (a
+    live sender renews its lease), so that case is resumed too.
+    """
     now = now or timezone.now()
     grace = timedelta(seconds=settings.TOOLVERDICT_DIGEST_LEASE_SECONDS)
     if issue.status != Issue.Status.SENDING:
@@ -110,6 +134,8 @@ def resume_if_stalled(issue: Issue, now=None) -> bool:
     if issue.lease_until and issue.lease_until > now:
         return False
     if issue.send_enqueued_at and issue.send_enqueued_at > now - grace:
+        return False
+    if _task_still_pending(issue):
         return False
     moved = Issue.objects.filter(
         pk=issue.pk, status=Issue.Status.SENDING, send_enqueued_at=issue.send_enqueued_at
