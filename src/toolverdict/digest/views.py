@@ -30,8 +30,9 @@ def client_ip(request: HttpRequest) -> str:
 
 def _signup_response(request: HttpRequest, template: str, context: dict, status: int = 200):
     if request.htmx:
-        # htmx swaps the box in place; without JS the full page renders the same box.
-        return render(request, "digest/_signup_box.html", context, status=status)
+        # htmx swaps the box in place (it swaps only 2xx answers, so the error box comes
+        # back as 200); without JS the full page renders the same box with the real status.
+        return render(request, "digest/_signup_box.html", context)
     return render(request, template, context, status=status)
 
 

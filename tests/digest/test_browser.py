@@ -1,0 +1,47 @@
+"""The sign-up box in a real browser: with htmx it answers in place, without JS by a page."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from toolverdict.digest.models import Subscriber
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_signup_box_answers_in_place_with_htmx(live_server, page, starter_catalog):
+    page.goto(live_server.url + "/")
+    box = page.locator("#digest-signup")
+    # An address the browser accepts but the server refuses: the error appears in place.
+    box.locator("input[name=email]").fill("reader@example")
+    box.locator("button[type=submit]").click()
+    page.locator("#digest-email-error").wait_for()
+    assert "valid email" in page.locator("#digest-email-error").inner_text()
+    assert Subscriber.objects.count() == 0
+    box.locator("input[name=email]").fill("Browser@Example.com")
+    box.locator("button[type=submit]").click()
+    page.locator("#digest-signup >> text=Check your inbox").wait_for()
+    assert page.url == live_server.url + "/"  # swapped in place, no navigation
+    assert Subscriber.objects.get().email == "browser@example.com"
+    assert len(mail.outbox) == 1
+
+
+def test_signup_box_works_without_javascript(live_server, chromium_browser, starter_catalog):
+    context = chromium_browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/")
+        page.locator("#digest-email").fill("nojs@example.com")
+        page.locator("#digest-signup button[type=submit]").click()
+        page.locator("text=Check your inbox").wait_for()
+        assert page.url.endswith("/digest/subscribe/")
+        assert Subscriber.objects.filter(email="nojs@example.com").exists()
+        # A malformed address comes back with the error next to the field.
+        page.goto(live_server.url + "/")
+        page.locator("#digest-email").evaluate("el => el.type = 'text'")
+        page.locator("#digest-email").fill("not an address")
+        page.locator("#digest-signup button[type=submit]").click()
+        assert "cannot contain spaces" in page.locator("#digest-email-error").inner_text()
+    finally:
+        context.close()
