@@ -1,0 +1,102 @@
+"""Stored reviews and their claims, with provenance.
+
+A review is identified by (tool, persona, model, prompt version, dossier hash): running the
+panel again with the same inputs finds it and costs nothing. ``is_current`` marks the one
+review per tool and persona the pages show; it moves in the same transaction that writes
+a new review, so a page never sees a tool with two current reviews or a half-written one.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from toolverdict.catalog.models import Tool
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        WITHHELD = "withheld", "Withheld"  # failed the grounding gate
+        FAILED = "failed", "Failed"  # the model produced no usable review
+
+    class Verdict(models.TextChoices):
+        SHIP = "ship", "Ship"
+        SKIP = "skip", "Skip"
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="panel_reviews")
+    persona = models.CharField(max_length=40, help_text="Persona slug")
+    persona_name = models.CharField(max_length=40)
+    persona_order = models.SmallIntegerField(default=100)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    sections = models.JSONField(default=dict, blank=True)
+    problem = models.CharField(
+        max_length=500, blank=True, help_text="Why the review failed or was withheld"
+    )
+    support_rate = models.FloatField(
+        null=True, blank=True, help_text="Supported ÷ judged (fact and comparison) claims"
+    )
+    is_local_draft = models.BooleanField(default=False)
+    is_current = models.BooleanField(default=True)
+    # Provenance and cost.
+    model_id = models.CharField(max_length=120)
+    prompt_version = models.CharField(max_length=20)
+    dossier_hash = models.CharField(max_length=64)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cached_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tool", "persona_order", "persona"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool", "persona", "model_id", "prompt_version", "dossier_hash"],
+                name="panel_review_unique_inputs",
+            ),
+            models.UniqueConstraint(
+                fields=["tool", "persona"],
+                condition=models.Q(is_current=True),
+                name="panel_review_one_current",
+            ),
+        ]
+        indexes = [models.Index(fields=["tool", "is_current"])]
+
+    def __str__(self) -> str:
+        return f"{self.persona_name} on {self.tool_id}: {self.verdict or self.status}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class Claim(models.Model):
+    class Kind(models.TextChoices):
+        FACT = "fact", "Fact"
+        COMPARISON = "comparison", "Comparison"
+        OPINION = "opinion", "Opinion"
+        FORECAST = "forecast", "Forecast"
+
+    class Support(models.TextChoices):
+        SUPPORTED = "supported", "Supported"
+        UNSUPPORTED = "unsupported", "Unsupported"
+        NOT_JUDGED = "not_judged", "Not judged"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="claims")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    evidence_ids = models.JSONField(default=list, blank=True)
+    support = models.CharField(max_length=12, choices=Support.choices)
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["review", "position"]
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.text}"

@@ -1,0 +1,101 @@
+"""The review schema: what every model must return, bounded everywhere.
+
+The model is built per dossier and persona: evidence ids are an enum of the dossier's own
+ids (so a grammar or a strict structured-output mode can only cite ids that exist) and the
+``sections`` object has exactly the persona's section keys. ``verdict`` is the first
+property, so a model writing in schema order commits to it before the prose.
+"""
+
+from __future__ import annotations
+
+import copy
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+from .dossier import Dossier
+from .personas import Persona
+
+REASON_MAX = 140
+SECTION_MAX = 160
+CLAIM_MAX = 160
+CLAIMS_MIN, CLAIMS_MAX = 1, 6
+CITES_MAX = 3
+
+
+class ClaimKind(StrEnum):
+    FACT = "fact"
+    COMPARISON = "comparison"
+    OPINION = "opinion"
+    FORECAST = "forecast"
+
+
+def _text(max_length: int) -> Any:
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+    ]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def review_model(dossier: Dossier, persona: Persona, *, strict_ids: bool = True) -> type[BaseModel]:
+    """The pydantic model one persona's review of one dossier must satisfy.
+
+    With ``strict_ids`` (what models are shown) evidence ids are an enum of the dossier's
+    ids. Without it (what output is parsed with) any short "E<n>" string passes, so the
+    grounding check can flag a claim citing a missing id instead of losing the review.
+    """
+    evidence_id: Any
+    if strict_ids:
+        evidence_id = StrEnum("EvidenceId", {i: i for i in dossier.ids})  # type: ignore[misc]
+    else:
+        evidence_id = Annotated[str, StringConstraints(pattern=r"^E\d{1,3}$")]
+    claim = create_model(
+        "Claim",
+        __base__=_Closed,
+        kind=(ClaimKind, ...),
+        text=(_text(CLAIM_MAX), ...),
+        evidence=(
+            Annotated[list[evidence_id], Field(min_length=0, max_length=CITES_MAX)],  # type: ignore[valid-type]
+            ...,
+        ),
+    )
+    sections = create_model(
+        "Sections",
+        __base__=_Closed,
+        **{s.key: (_text(SECTION_MAX), ...) for s in persona.sections},
+    )
+    return create_model(
+        "Review",
+        __base__=_Closed,
+        verdict=(Literal["ship", "skip"], ...),
+        reason=(_text(REASON_MAX), ...),
+        sections=(sections, ...),
+        claims=(
+            Annotated[list[claim], Field(min_length=CLAIMS_MIN, max_length=CLAIMS_MAX)],  # type: ignore[valid-type]
+            ...,
+        ),
+    )
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = defs[node["$ref"].rsplit("/", 1)[-1]]
+            return _inline_refs(copy.deepcopy(target), defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k not in ("title", "$defs")}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A self-contained JSON schema (no $ref, no titles), every property required.
+
+    Grammar builders and strict structured-output modes both want this flat form.
+    """
+    raw = model.model_json_schema()
+    return _inline_refs(raw, raw.get("$defs", {}))
