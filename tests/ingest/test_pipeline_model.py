@@ -1,0 +1,65 @@
+"""The daily pipeline end to end with the real panel and the bundled local model.
+
+A feed on loopback announces one new developer tool; the run imports it, the panel (the
+bundled SmolLM2 model, for real) reviews it, the pipeline pairs it with its closest
+published rival, publishes it, and the "A vs B" page shows both tools with the panel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from toolverdict.catalog.models import Tool
+from toolverdict.ingest import services
+from toolverdict.ingest.models import DailyComparison, Feed, RunStatus
+
+from .conftest import rss
+
+pytestmark = [pytest.mark.model, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_pipeline_reviews_pairs_and_publishes_with_the_bundled_model(
+    starter_catalog, feed_server, client
+):
+    from toolverdict.panel import services as panel_services
+
+    assert hasattr(panel_services, "review_tools"), "the panel's review_tools is missing"
+    url = feed_server.add(
+        "/launches.xml",
+        rss(
+            [
+                (
+                    "Introducing Pairwise: an AI code review assistant",
+                    "https://pairwise.example/",
+                    "Pairwise reviews pull requests and explains each comment. "
+                    "It runs in the terminal and in GitHub Actions.",
+                )
+            ]
+        ),
+    )
+    Feed.objects.create(
+        name="Launches", url=url, category_id=Tool.objects.get(slug="aider").category_id
+    )
+
+    run = services.run_pipeline(dt.date(2026, 11, 24))
+
+    assert run.status == RunStatus.DONE, run.error
+    assert (run.imported, run.reviewed, run.published) == (1, 1, 1)
+    assert run.panel_note == ""
+    tool = Tool.objects.get(slug="pairwise")
+    assert tool.is_published
+    summary = panel_services.panel_summaries([tool])[tool.pk]
+    # Every persona produced a stored review (a verdict, or a recorded failure).
+    assert len(summary.reviews) == 4
+    assert all(card.verdict in ("ship", "skip", "failed") for card in summary.reviews.values())
+
+    pair = DailyComparison.objects.get(run=run, tool=tool)
+    assert pair.rival.category_id == tool.category_id and pair.rival.is_published
+    page = client.get(pair.get_absolute_url())
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Pairwise" in html and pair.rival.name in html
+    for persona in summary.reviews:
+        assert persona in html  # the scorecard shows the new tool's panel
