@@ -270,6 +270,7 @@ COMMUNITY_IP_HEADER = env("COMMUNITY_IP_HEADER", default="")
 COMMUNITY_BURST_WINDOW_MINUTES = env.float("COMMUNITY_BURST_WINDOW_MINUTES", default=60.0)
 COMMUNITY_BURST_MIN_ACCOUNTS = env.int("COMMUNITY_BURST_MIN_ACCOUNTS", default=5)
 COMMUNITY_BURST_NEW_ACCOUNT_DAYS = env.float("COMMUNITY_BURST_NEW_ACCOUNT_DAYS", default=7.0)
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.community.jobs.prune_unconfirmed_accounts")
 
 # --- ingest: feeds, submissions, the daily pipeline (docs/ingest.md) -------------------
 TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.jobs.tick")

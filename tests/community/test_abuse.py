@@ -137,6 +137,9 @@ def test_editor_exclusion_removes_votes_from_figures_but_keeps_them(tools):
     )
     assert response.status_code == 302
     assert Member.objects.get(user=user).votes_excluded
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(object_id=str(user.member.pk)).exists()
     assert community_figures([tools["cursor"]])[tools["cursor"].pk].votes == 0
     assert ToolVote.objects.filter(user=user).exists()
 
@@ -149,3 +152,27 @@ def test_votes_cannot_be_edited_in_the_admin(tools):
     response = editor.post(reverse("admin:community_toolvote_change", args=[pk]), {"value": "skip"})
     assert response.status_code == 403
     assert ToolVote.objects.get().value == "ship"
+
+
+def test_never_confirmed_accounts_are_pruned(tools):
+    from toolverdict.community.jobs import prune_unconfirmed_accounts
+
+    stale = create_member("stale@example.com", confirmed=False, joined_ago=timedelta(days=3))
+    stale.set_unusable_password()
+    stale.save()
+    recent = create_member("recent@example.com", confirmed=False, joined_ago=timedelta(hours=1))
+    recent.set_unusable_password()
+    recent.save()
+    voted = create_member("voted@example.com", confirmed=False, joined_ago=timedelta(days=3))
+    voted.set_unusable_password()
+    voted.save()
+    cast_tool_vote(voted, tools["cursor"], "ship")
+    confirmed = create_member("ok@example.com", joined_ago=timedelta(days=3))
+
+    assert prune_unconfirmed_accounts() == 1
+    assert prune_unconfirmed_accounts() == 0  # a doubled tick is harmless
+    from django.contrib.auth import get_user_model
+
+    remaining = set(get_user_model().objects.values_list("email", flat=True))
+    assert "stale@example.com" not in remaining
+    assert {"recent@example.com", "voted@example.com", confirmed.email} <= remaining

@@ -55,8 +55,17 @@ class MemberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Exclude these accounts' votes from all figures")
     def exclude_votes(self, request: HttpRequest, queryset) -> None:
-        queryset.update(votes_excluded=True, excluded_reason="excluded by an editor")
+        self._set_excluded(request, queryset, True, "Excluded votes from figures")
 
     @admin.action(description="Count these accounts' votes again")
     def include_votes(self, request: HttpRequest, queryset) -> None:
-        queryset.update(votes_excluded=False, excluded_reason="")
+        self._set_excluded(request, queryset, False, "Counted votes again")
+
+    def _set_excluded(self, request: HttpRequest, queryset, excluded: bool, note: str) -> None:
+        # One save and one admin log entry per member, so every exclusion is on record
+        # with the editor who made it.
+        for member in queryset:
+            member.votes_excluded = excluded
+            member.excluded_reason = f"{note} by {request.user.get_username()}" if excluded else ""
+            member.save(update_fields=["votes_excluded", "excluded_reason"])
+            self.log_change(request, member, note)

@@ -435,6 +435,7 @@ def _bursts_in(events: Iterable[VoteEvent], window: timedelta, min_accounts: int
     recent: deque[VoteEvent] = deque()
     per_user: dict[int, int] = defaultdict(int)
     current: Burst | None = None
+    in_current: set[int] = set()
     for event in events:
         recent.append(event)
         per_user[event.user_id] += 1
@@ -443,16 +444,19 @@ def _bursts_in(events: Iterable[VoteEvent], window: timedelta, min_accounts: int
             per_user[old.user_id] -= 1
             if per_user[old.user_id] == 0:
                 del per_user[old.user_id]
-        if len(per_user) >= min_accounts:
-            if current is None:
-                current = Burst(
-                    event.kind, event.tool, event.tool_b, event.value,
-                    recent[0].created_at, event.created_at, list(recent),
-                )  # fmt: skip
-                found.append(current)
-            else:
-                current.end = event.created_at
-                current.events.extend(e for e in recent if e not in current.events)
-        else:
+        if len(per_user) < min_accounts:
             current = None
+            continue
+        if current is None:
+            current = Burst(
+                event.kind, event.tool, event.tool_b, event.value,
+                recent[0].created_at, event.created_at, [],
+            )  # fmt: skip
+            in_current = set()
+            found.append(current)
+        current.end = event.created_at
+        for e in recent:
+            if e.pk not in in_current:
+                in_current.add(e.pk)
+                current.events.append(e)
     return found

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, categories_with_counts
 
-from . import accounts, ratelimit, services
+from . import accounts, conf, ratelimit, services
 from .forms import PairVoteForm, SignInForm, ToolVoteForm
 
 ACCEPTED_HEADER = "X-Vote-Accepted"
@@ -195,7 +195,7 @@ def rankings(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         "categories": categories_with_counts(),
         "rankings": services.rankings(category),
         "leaderboard": services.head_to_head_leaderboard(category),
-        "minimum": services.conf.min_votes(),
+        "minimum": conf.min_votes(),
     }
     return render(request, "community/rankings.html", context)
 
@@ -205,8 +205,8 @@ def rankings(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 def bursts(request: HttpRequest) -> HttpResponse:
     context = {
         "bursts": services.suspicious_bursts(),
-        "window": services.conf.burst_window(),
-        "min_accounts": services.conf.burst_min_accounts(),
-        "new_account_age": services.conf.burst_new_account_age(),
+        "window": conf.burst_window(),
+        "min_accounts": conf.burst_min_accounts(),
+        "new_account_age": conf.burst_new_account_age(),
     }
     return render(request, "community/bursts.html", context)
