@@ -148,3 +148,16 @@ def test_one_line_cuts_long_text_at_a_word():
     line = compose.one_line(text, 40)
     assert len(line) <= 40
     assert line.endswith("…")
+
+
+def test_pairs_use_different_tools_and_stay_in_category():
+    for i in range(4):
+        make_tool(f"agent-{i}", created=THIS_WEEK + dt.timedelta(minutes=i))
+    make_tool("model-0", category="models", created=THIS_WEEK)
+    make_tool("model-1", category="models", created=LONG_AGO)
+    pairs = compose.comparison_pairs(compose.new_tools_between(THIS_WEEK, NOW), limit=4)
+    slugs = [tool.slug for pair in pairs for tool in pair]
+    assert len(slugs) == len(set(slugs)) == 6
+    for a, b in pairs:
+        assert a.category_id == b.category_id
+        assert a.slug < b.slug  # canonical order, so the link needs no redirect

@@ -59,7 +59,11 @@ def persona_lines(summary: PanelSummary | None) -> list[str]:
 
 
 def comparison_pairs(new_tools: Sequence[Tool], limit: int) -> list[tuple[Tool, Tool]]:
-    """Same-category pairs with at least one new tool; two new tools pair up first."""
+    """Same-category pairs with at least one new tool, canonical order, each tool in one pair.
+
+    Pairs of two new tools come first; a tool already paired is not reused while another
+    peer is available, so the issue shows different tools rather than one tool N times.
+    """
     if not new_tools:
         return []
     new_ids = {t.pk for t in new_tools}
@@ -71,22 +75,26 @@ def comparison_pairs(new_tools: Sequence[Tool], limit: int) -> list[tuple[Tool, 
         .order_by("-created_at", "pk")
     ):
         peers_by_category.setdefault(tool.category_id, []).append(tool)
-    seen: set[tuple[str, str]] = set()
+    used: set[int] = set()
     candidates: list[tuple[int, int, tuple[Tool, Tool]]] = []
     for order, tool in enumerate(new_tools):
-        for peer in peers_by_category.get(tool.category_id, []):
-            if peer.pk == tool.pk:
-                continue
-            key = canonical_pair(tool.slug, peer.slug)
-            if key in seen:
-                continue
-            seen.add(key)
-            both_new = peer.pk in new_ids
-            pair = (tool, peer) if tool.slug == key[0] else (peer, tool)
-            candidates.append((0 if both_new else 1, order, pair))
-            break  # one pair per new tool keeps the issue varied
+        if tool.pk in used:
+            continue
+        peers = [p for p in peers_by_category.get(tool.category_id, []) if p.pk != tool.pk]
+        peer = next((p for p in peers if p.pk not in used), None)
+        if peer is None:
+            continue
+        used.update({tool.pk, peer.pk})
+        a, b = canonical_pair(tool.slug, peer.slug)
+        pair = (tool, peer) if tool.slug == a else (peer, tool)
+        candidates.append((0 if peer.pk in new_ids else 1, order, pair))
     candidates.sort(key=lambda c: (c[0], c[1]))
     return [pair for _, _, pair in candidates[:limit]]
+
+
+def sentence(text: str) -> str:
+    text = one_line(text)
+    return text if not text or text[-1] in ".!?…" else text + "."
 
 
 def pair_body(a: Tool, b: Tool, summaries: dict[int, PanelSummary]) -> str:
@@ -95,8 +103,8 @@ def pair_body(a: Tool, b: Tool, summaries: dict[int, PanelSummary]) -> str:
         return f"{s.ship_pct}% ship" if s and s.ship_pct is not None else "not reviewed yet"
 
     lines = [
-        f"{a.name} ({a.vendor}): {one_line(a.tagline)} Panel: {pct(a)}.",
-        f"{b.name} ({b.vendor}): {one_line(b.tagline)} Panel: {pct(b)}.",
+        f"{a.name} ({a.vendor}): {sentence(a.tagline)} Panel: {pct(a)}.",
+        f"{b.name} ({b.vendor}): {sentence(b.tagline)} Panel: {pct(b)}.",
     ]
     if a.pricing == b.pricing:
         lines.append(f"Both are {a.get_pricing_display().lower()}.")

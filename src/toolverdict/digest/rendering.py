@@ -90,6 +90,7 @@ class RenderedIssue:
     text: str
     html: str
     placeholder: str
+    domain: str = "localhost"
 
     def for_recipient(self, unsubscribe_url: str) -> tuple[str, str]:
         return (
@@ -104,7 +105,7 @@ def render_issue(issue: Issue) -> RenderedIssue:
     context = {**issue_context(issue), "unsubscribe_url": placeholder}
     text = render_to_string("digest/email/issue.txt", context)
     html = _inliner.inline(render_to_string("digest/email/issue.html", context))
-    return RenderedIssue(header_safe(issue.subject), text, html, placeholder)
+    return RenderedIssue(header_safe(issue.subject), text, html, placeholder, mail_domain())
 
 
 def mail_domain() -> str:
@@ -113,10 +114,10 @@ def mail_domain() -> str:
     return header_safe(domain).replace(" ", "")
 
 
-def message_id(issue: Issue, delivery_id: int) -> str:
+def message_id(issue: Issue, delivery_id: int, domain: str | None = None) -> str:
     """Stable per delivery: the same delivery always carries the same Message-ID, which lets
     an operator match an "unknown" delivery against the mail server's log."""
-    return f"<digest.{issue.key}.{delivery_id}@{mail_domain()}>"
+    return f"<digest.{issue.key}.{delivery_id}@{domain or mail_domain()}>"
 
 
 def build_message(
@@ -124,11 +125,11 @@ def build_message(
 ) -> EmailMultiAlternatives:
     text, html = rendered.for_recipient(unsubscribe_url)
     headers = {
-        "Message-ID": message_id(issue, delivery_id),
+        "Message-ID": message_id(issue, delivery_id, rendered.domain),
         # RFC 2369 + RFC 8058: clients show an unsubscribe button that POSTs to the URL.
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"Weekly AI Tool Verdicts <weekly.{mail_domain()}>",
+        "List-Id": f"Weekly AI Tool Verdicts <weekly.{rendered.domain}>",
         "Precedence": "bulk",
         "Auto-Submitted": "auto-generated",
     }

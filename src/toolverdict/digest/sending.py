@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db import connection, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from .models import Delivery, Issue, Subscriber
@@ -275,6 +275,53 @@ def _due_pending(issue: Issue, after_id: int) -> list[tuple[int, int, str, str, 
     )
 
 
+def _claim(delivery_id: int, attempt_id: str, mid: str) -> bool:
+    """pending → sending for a still-confirmed subscriber; True if this call won the row.
+
+    Plain SQL because it runs twice per email: the ORM's query building cost more than
+    the database work here (bench/digest.py). Portable across SQLite and PostgreSQL.
+    """
+    q = connection.ops.quote_name
+    delivery, subscriber = Delivery._meta.db_table, Subscriber._meta.db_table
+    sql = (
+        f"UPDATE {q(delivery)} SET status = %s, attempt_id = %s, claimed_at = %s, "  # noqa: S608 - names from model metadata, values are parameters
+        f"attempts = attempts + 1, message_id = %s "
+        f"WHERE id = %s AND status = %s AND EXISTS (SELECT 1 FROM {q(subscriber)} s "
+        f"WHERE s.id = {q(delivery)}.subscriber_id AND s.status = %s)"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                Delivery.Status.SENDING,
+                attempt_id,
+                now,
+                mid,
+                delivery_id,
+                Delivery.Status.PENDING,
+                Subscriber.Status.CONFIRMED,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def _mark_sent(delivery_id: int, attempt_id: str) -> None:
+    q = connection.ops.quote_name
+    sql = (
+        f"UPDATE {q(Delivery._meta.db_table)} SET status = %s, sent_at = %s "  # noqa: S608 - as in _claim
+        f"WHERE id = %s AND attempt_id = %s"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Delivery.Status.SENT, now, delivery_id, attempt_id])
+
+
+def _mine(delivery_id: int, attempt_id: str):
+    """The row, only while it still carries this attempt's id (outcome updates match it)."""
+    return Delivery.objects.filter(pk=delivery_id, attempt_id=attempt_id)
+
+
 def _finish(issue: Issue, report: SendReport) -> None:
     open_rows = Delivery.objects.filter(
         issue=issue, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
@@ -336,26 +383,14 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
                 pacer.wait()
                 _open_with_backoff(transport)
                 attempt_id = uuid.uuid4().hex
-                mid = message_id(issue, delivery_id)
+                mid = message_id(issue, delivery_id, rendered.domain)
                 # The claim commits (autocommit) before anything is sent: from here on, a
                 # crash leaves this row "sending", which a restart never resends.
-                claimed = Delivery.objects.filter(
-                    pk=delivery_id,
-                    status=Delivery.Status.PENDING,
-                    subscriber__status=Subscriber.Status.CONFIRMED,
-                ).update(
-                    status=Delivery.Status.SENDING,
-                    attempt_id=attempt_id,
-                    claimed_at=timezone.now(),
-                    attempts=F("attempts") + 1,
-                    message_id=mid,
-                )
-                if not claimed:
+                if not _claim(delivery_id, attempt_id, mid):
                     report.skipped += Delivery.objects.filter(
                         pk=delivery_id, status=Delivery.Status.PENDING
                     ).update(status=Delivery.Status.SKIPPED)
                     continue
-                mine = Delivery.objects.filter(pk=delivery_id, attempt_id=attempt_id)
                 message = build_message(
                     rendered,
                     issue,
@@ -366,11 +401,15 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
                 try:
                     transport.send(message)
                 except AmbiguousError as exc:
-                    mine.update(status=Delivery.Status.UNKNOWN, last_error=str(exc)[:500])
+                    _mine(delivery_id, attempt_id).update(
+                        status=Delivery.Status.UNKNOWN, last_error=str(exc)[:500]
+                    )
                     report.unknown += 1
                 except PermanentError as exc:
                     now = timezone.now()
-                    mine.update(status=Delivery.Status.FAILED, last_error=str(exc)[:500])
+                    _mine(delivery_id, attempt_id).update(
+                        status=Delivery.Status.FAILED, last_error=str(exc)[:500]
+                    )
                     Subscriber.objects.filter(pk=subscriber_id).update(
                         status=Subscriber.Status.BOUNCED,
                         bounced_at=now,
@@ -380,14 +419,18 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
                     report.bounced += 1
                 except SenderRefused as exc:
                     # Not this recipient's fault: put the row back and stop the run.
-                    mine.update(status=Delivery.Status.PENDING, last_error=str(exc)[:500])
+                    _mine(delivery_id, attempt_id).update(
+                        status=Delivery.Status.PENDING, last_error=str(exc)[:500]
+                    )
                     raise SendAborted(str(exc)) from exc
                 except TransientError as exc:
                     if attempts + 1 >= max_attempts:
-                        mine.update(status=Delivery.Status.FAILED, last_error=str(exc)[:500])
+                        _mine(delivery_id, attempt_id).update(
+                            status=Delivery.Status.FAILED, last_error=str(exc)[:500]
+                        )
                         report.failed += 1
                     else:
-                        mine.update(
+                        _mine(delivery_id, attempt_id).update(
                             status=Delivery.Status.PENDING,
                             next_attempt_at=timezone.now()
                             + timedelta(seconds=backoff_seconds(attempts + 1)),
@@ -395,7 +438,7 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
                         )
                         report.retried += 1
                 else:
-                    mine.update(status=Delivery.Status.SENT, sent_at=timezone.now())
+                    _mark_sent(delivery_id, attempt_id)
                     report.sent += 1
         _finish(issue, report)
     finally:
