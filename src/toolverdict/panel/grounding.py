@@ -61,7 +61,7 @@ _NUMBER = re.compile(
 )
 _SCALE = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000}
 _SCALE |= {"b": 1_000_000_000, "billion": 1_000_000_000}
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-+.'][A-Za-z0-9]+)*\+*")
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-+.'][A-Za-z0-9]+)*\+*")
 _SENTENCE_BREAK = re.compile(r"(?:^|[.!?:;\"(]\s+|\n)")
 _VERIFIED = re.compile(
     r"\b(verified|verify|verifies|we tested|was tested|were tested|confirmed"

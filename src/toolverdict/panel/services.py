@@ -243,9 +243,11 @@ def _parse(text: str, dossier: Dossier, persona: Persona) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ModelError(f"output is not JSON: {exc.msg} at character {exc.pos}") from exc
     try:
-        return model.model_validate(data).model_dump(mode="json")
+        review = model.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:
         raise ModelError(f"output does not match the review schema: {_first_error(exc)}") from exc
+    review["reason"] = " ".join(review["reason"].split())  # the reason is one line
+    return review
 
 
 def _store(

@@ -1,0 +1,72 @@
+"""Stand-in review models for unit tests of the logic around the model.
+
+The real bundled model is exercised by the tests marked ``model``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from toolverdict.panel.llm import Generation, ModelError, Prices, ReviewRequest
+
+
+def review_json(
+    verdict: str = "ship",
+    *,
+    reason: str = "A clear win for builders.",
+    sections: dict[str, str] | None = None,
+    claims: list[dict[str, Any]] | None = None,
+    schema: dict[str, Any] | None = None,
+) -> str:
+    """A review that fits ``schema`` (its section keys) unless told otherwise."""
+    if sections is None:
+        keys = schema["properties"]["sections"]["required"] if schema else ["note"]
+        sections = {k: "Fine." for k in keys}
+    if claims is None:
+        claims = [{"kind": "opinion", "text": "Worth a try.", "evidence": []}]
+    return json.dumps(
+        {"verdict": verdict, "reason": reason, "sections": sections, "claims": claims}
+    )
+
+
+class ScriptedModel:
+    """Answers from a script: a callable(request, call_number) -> str | Exception.
+
+    With no script it writes a valid "ship" review for every persona. Importable by
+    dotted path, so ``TOOLVERDICT_PANEL_MODEL=python:tests.panel.fakes.ScriptedModel``
+    makes a worker process use it.
+    """
+
+    model_id = "test:scripted"
+    is_local_draft = False
+    prices = Prices()
+
+    def __init__(self, script: Callable[[ReviewRequest, int], Any] | None = None) -> None:
+        self.script = script
+        self.requests: list[ReviewRequest] = []
+
+    def generate(self, request: ReviewRequest) -> Generation:
+        self.requests.append(request)
+        answer = (
+            self.script(request, len(self.requests))
+            if self.script
+            else review_json(schema=request.schema)
+        )
+        if isinstance(answer, Exception):
+            raise answer
+        return Generation(text=answer, input_tokens=100, output_tokens=20, cached_tokens=80)
+
+
+class FlakyModel(ScriptedModel):
+    """Fails with a retryable error ``failures`` times, then answers."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__(
+            lambda req, n: (
+                ModelError("timed out", retryable=True)
+                if n <= failures
+                else review_json(schema=req.schema)
+            )
+        )

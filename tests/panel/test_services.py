@@ -1,0 +1,202 @@
+"""Running the panel with a stand-in model: storage, reuse, retries, failures, aggregation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.panel.fakes import FlakyModel, ScriptedModel, review_json
+from toolverdict.catalog.models import Fact
+from toolverdict.panel.llm import ModelError
+from toolverdict.panel.models import Claim, Review
+from toolverdict.panel.prompts import PROMPT_VERSION
+from toolverdict.panel.services import panel_summaries, review_tools, scorecard_rows
+
+
+def _by_persona(verdicts: dict[str, str]):
+    """A script answering each persona (recognised by its lens) with the given verdict."""
+
+    def answer(request, n):
+        persona = request.prompt.persona_block.split(":")[0].removeprefix("You are the ")
+        verdict = verdicts.get(persona, "ship")
+        if verdict == "error":
+            return ModelError("HTTP 400: bad request", retryable=False)
+        claims = [{"kind": "fact", "text": "The Pro plan costs $20 per month.", "evidence": ["E3"]}]
+        return review_json(verdict, schema=request.schema, claims=claims)
+
+    return answer
+
+
+def test_review_stores_provenance_and_grounded_claims(acme):
+    model = ScriptedModel(_by_persona({}))
+    outcomes = review_tools([acme.pk], model)
+    assert [(o.persona, o.status, o.verdict, o.reused) for o in outcomes] == [
+        (name, "published", "ship", False) for name in ("Builder", "Skeptic", "Futurist", "Buyer")
+    ]
+    review = Review.objects.get(tool=acme, persona="builder")
+    assert review.model_id == "test:scripted" and review.prompt_version == PROMPT_VERSION
+    assert len(review.dossier_hash) == 64
+    assert (review.input_tokens, review.output_tokens, review.cached_tokens) == (100, 20, 80)
+    assert review.support_rate == 1.0 and review.is_current and review.attempts == 1
+    claim = review.claims.get()
+    assert (claim.support, claim.evidence_ids) == ("supported", ["E3"])
+
+
+def test_unchanged_inputs_are_reused_at_no_cost(acme):
+    review_tools([acme.pk], ScriptedModel())
+    again = ScriptedModel()
+    outcomes = review_tools([acme.pk], again)
+    assert again.requests == []
+    assert all(o.reused for o in outcomes)
+    assert Review.objects.count() == 4
+
+
+def test_a_changed_dossier_is_reviewed_again(acme):
+    review_tools([acme.pk], ScriptedModel())
+    Fact.objects.filter(tool=acme, key="languages").update(value="Supports Python only")
+    again = ScriptedModel()
+    review_tools([acme.pk], again)
+    assert len(again.requests) == 4
+    assert Review.objects.count() == 8
+    assert Review.objects.filter(is_current=True).count() == 4  # pages see the new ones
+
+
+def test_transient_errors_are_retried(acme, settings):
+    settings.TOOLVERDICT_PANEL_ATTEMPTS = 3
+    flaky = FlakyModel(failures=2)
+    outcome = review_tools([acme.pk], flaky)[0]
+    assert outcome.status == "published"
+    assert Review.objects.get(tool=acme, persona="builder").attempts == 3
+
+
+def test_a_review_that_keeps_failing_is_stored_as_failed(acme, settings):
+    settings.TOOLVERDICT_PANEL_ATTEMPTS = 2
+    model = ScriptedModel(lambda r, n: ModelError("read timed out", retryable=True))
+    review_tools([acme.pk], model)
+    assert len(model.requests) == 8  # two attempts for each of four personas
+    failed = Review.objects.get(tool=acme, persona="skeptic")
+    assert (failed.status, failed.problem, failed.attempts) == ("failed", "read timed out", 2)
+    summary = panel_summaries([acme])[acme.pk]
+    assert summary.valid == 0 and summary.ship_pct is None
+    assert summary.reviews["Skeptic"].verdict == "failed"
+    assert summary.reviews["Skeptic"].reason == "read timed out"
+
+
+def test_failed_reviews_are_retried_on_the_next_run(acme):
+    review_tools([acme.pk], ScriptedModel(lambda r, n: "not json"))
+    assert Review.objects.filter(status="failed").count() == 4
+    review_tools([acme.pk], ScriptedModel())
+    assert Review.objects.filter(status="published").count() == 4
+    assert Review.objects.count() == 4  # the failed rows were replaced, not duplicated
+
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        ("{not json", "output is not JSON"),
+        (json.dumps({"verdict": "ship"}), "output does not match the review schema: reason"),
+    ],
+)
+def test_bad_output_is_a_failed_review_with_the_reason(acme, output, problem):
+    review_tools([acme.pk], ScriptedModel(lambda r, n: output))
+    review = Review.objects.get(tool=acme, persona="builder")
+    assert review.status == "failed" and review.problem.startswith(problem)
+    assert not review.claims.exists()
+
+
+def test_unknown_evidence_id_from_a_lenient_backend_flags_the_claim(acme):
+    claims = [{"kind": "fact", "text": "The Pro plan costs $20 per month.", "evidence": ["E77"]}]
+    review_tools([acme.pk], ScriptedModel(lambda r, n: review_json(schema=r.schema, claims=claims)))
+    claim = Claim.objects.filter(review__persona="builder").get()
+    assert claim.support == "unsupported"
+    assert "cites evidence that does not exist: E77" in claim.problems
+
+
+def test_a_crash_while_storing_leaves_nothing_half_written(acme, monkeypatch):
+    review_tools([acme.pk], ScriptedModel())
+    Fact.objects.filter(tool=acme, key="languages").update(value="Supports Go only")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Claim.objects, "bulk_create", boom)
+    with pytest.raises(RuntimeError):
+        review_tools([acme.pk], ScriptedModel())
+    # The old current reviews stay current; no new review without its claims is visible.
+    assert Review.objects.count() == 4
+    assert Review.objects.filter(is_current=True).count() == 4
+
+
+def test_ship_pct_counts_valid_reviews_only(acme):
+    model = ScriptedModel(_by_persona({"Skeptic": "skip", "Buyer": "error"}))
+    review_tools([acme.pk], model)
+    summary = panel_summaries([acme])[acme.pk]
+    assert (summary.ship, summary.valid, summary.skip, summary.ship_pct) == (2, 3, 1, 67)
+    assert summary.not_counted == 1
+    assert summary.reviews["Buyer"].verdict == "failed"
+    assert summary.support_pct == 100
+
+
+def test_withheld_reviews_are_not_counted(acme):
+    claims = [{"kind": "opinion", "text": "Better than MegaCode 9000.", "evidence": []}]
+    review_tools([acme.pk], ScriptedModel(lambda r, n: review_json(schema=r.schema, claims=claims)))
+    summary = panel_summaries([acme])[acme.pk]
+    assert summary.valid == 0
+    card = summary.reviews["Builder"]
+    assert (card.status, card.label, card.verdict) == ("withheld", "Withheld", "failed")
+    assert "MegaCode" in card.problem
+
+
+def test_local_draft_label_follows_the_model(acme):
+    class LocalDraft(ScriptedModel):
+        is_local_draft = True
+
+    review_tools([acme.pk], LocalDraft())
+    summary = panel_summaries([acme])[acme.pk]
+    assert summary.is_local_draft and summary.reviews["Builder"].is_local_draft
+
+
+def test_read_side_uses_a_constant_number_of_queries(sample_catalog):
+    tools = list(sample_catalog.values())
+    review_tools([t.pk for t in tools], ScriptedModel())
+    with CaptureQueriesContext(connection) as ctx:
+        summaries = panel_summaries(tools)
+        rows = scorecard_rows(tools, summaries)
+    assert len(ctx.captured_queries) == 2
+    assert [r.persona for r in rows] == ["Builder", "Skeptic", "Futurist", "Buyer"]
+    assert all(cell is not None for r in rows for cell in r.cells)
+
+
+def test_scorecard_cells_are_none_before_any_review(sample_catalog):
+    tools = list(sample_catalog.values())
+    rows = scorecard_rows(tools, panel_summaries(tools))
+    assert len(rows) == 4 and all(cell is None for r in rows for cell in r.cells)
+
+
+def test_model_spec_picks_the_backend(settings):
+    from toolverdict.panel.llm import get_review_model
+
+    assert get_review_model("local").is_local_draft
+    assert get_review_model("openai:gpt-4o-mini").model_id == "openai:gpt-4o-mini"
+    assert get_review_model("anthropic:claude-sonnet-4-5").model_id.startswith("anthropic:")
+    fake = get_review_model("python:tests.panel.fakes.ScriptedModel")
+    assert fake.model_id == "test:scripted"
+    with pytest.raises(ValueError, match="unknown panel model"):
+        get_review_model("gemini:pro")
+
+
+def test_cost_is_estimated_from_prices(acme):
+    from decimal import Decimal
+
+    from toolverdict.panel.llm import Prices
+
+    class Priced(ScriptedModel):
+        prices = Prices(Decimal("3"), Decimal("0.3"), Decimal("15"))
+
+    review_tools([acme.pk], Priced())
+    review = Review.objects.get(tool=acme, persona="builder")
+    # 20 fresh input, 80 cached input, 20 output tokens.
+    assert review.cost_usd == Decimal("0.000384")
