@@ -259,10 +259,10 @@ def _open_with_backoff(transport) -> None:
             sleep(backoff_seconds(attempt))
 
 
-def _due_pending(issue: Issue, after_id: int) -> list[tuple[int, int, str, str, int]]:
+def _due_pending(issue: Issue) -> list[tuple[int, int, str, str, int]]:
     now = timezone.now()
     return list(
-        Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, pk__gt=after_id)
+        Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("pk")
         .values_list(
@@ -362,7 +362,7 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
         renewed_at = time.monotonic()
         max_attempts = settings.TOOLVERDICT_DIGEST_MAX_ATTEMPTS
         while True:
-            batch = _due_pending(issue, after_id=0)
+            batch = _due_pending(issue)
             if not batch:
                 # Only rows waiting for a retry remain (or nothing): wait for the earliest.
                 earliest = Delivery.objects.filter(
@@ -384,6 +384,15 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
                 _open_with_backoff(transport)
                 attempt_id = uuid.uuid4().hex
                 mid = message_id(issue, delivery_id, rendered.domain)
+                prepared = transport.prepare(
+                    build_message(
+                        rendered,
+                        issue,
+                        email=email,
+                        unsubscribe_url=unsubscribe_url_for_key(key),
+                        delivery_id=delivery_id,
+                    )
+                )
                 # The claim commits (autocommit) before anything is sent: from here on, a
                 # crash leaves this row "sending", which a restart never resends.
                 if not _claim(delivery_id, attempt_id, mid):
@@ -391,15 +400,8 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
                         pk=delivery_id, status=Delivery.Status.PENDING
                     ).update(status=Delivery.Status.SKIPPED)
                     continue
-                message = build_message(
-                    rendered,
-                    issue,
-                    email=email,
-                    unsubscribe_url=unsubscribe_url_for_key(key),
-                    delivery_id=delivery_id,
-                )
                 try:
-                    transport.send(message)
+                    transport.send_prepared(prepared)
                 except AmbiguousError as exc:
                     _mine(delivery_id, attempt_id).update(
                         status=Delivery.Status.UNKNOWN, last_error=str(exc)[:500]

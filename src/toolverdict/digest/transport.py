@@ -123,13 +123,21 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             self._drop()
 
-    def send(self, message: EmailMessage) -> None:
-        self.open()
-        conn = self.conn
+    def prepare(self, message: EmailMessage) -> tuple[str, list[str], bytes]:
+        """Envelope and bytes, computed before anything is claimed or sent: a message that
+        cannot be serialised fails here, while its delivery row is still pending."""
         encoding = message.encoding or settings.DEFAULT_CHARSET
         sender = sanitize_address(message.from_email, encoding)
         recipients = [sanitize_address(a, encoding) for a in message.recipients()]
-        payload = message.message().as_bytes(linesep="\r\n")
+        return sender, recipients, message.message().as_bytes(linesep="\r\n")
+
+    def send(self, message: EmailMessage) -> None:
+        self.send_prepared(self.prepare(message))
+
+    def send_prepared(self, prepared: tuple[str, list[str], bytes]) -> None:
+        sender, recipients, payload = prepared
+        self.open()
+        conn = self.conn
         try:
             code, text = conn.mail(sender)
             if code != 250:
@@ -175,7 +183,14 @@ class BackendTransport:
     def close(self) -> None:
         self.connection.close()
 
+    def prepare(self, message: EmailMessage) -> EmailMessage:
+        message.message()  # serialisation errors surface before the row is claimed
+        return message
+
     def send(self, message: EmailMessage) -> None:
+        self.send_prepared(self.prepare(message))
+
+    def send_prepared(self, message: EmailMessage) -> None:
         try:
             sent = self.connection.send_messages([message])
         except Exception as exc:  # noqa: BLE001
