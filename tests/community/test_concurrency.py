@@ -34,6 +34,7 @@ VOTERS = 32
 SEQUENCE_TOOLS = ["cursor", "aider", "gpt-4o"]
 RACE_TOOL = "continue"
 PAIR = ("claude-4-sonnet", "smolvlm-2-5")
+RACE_PAIR = ("aider", "cursor")
 
 
 class VoteServer(ThreadedWSGIServer):
@@ -84,8 +85,8 @@ class Voter:
     def vote_tool(self, slug: str, value: str):
         return self.request("POST", f"/votes/tool/{slug}/", {"value": value}, htmx=True)
 
-    def vote_pair(self, winner: str):
-        return self.request("POST", f"/votes/pair/{PAIR[0]}/{PAIR[1]}/", {"winner": winner}, True)
+    def vote_pair(self, winner: str, pair: tuple[str, str] = PAIR):
+        return self.request("POST", f"/votes/pair/{pair[0]}/{pair[1]}/", {"winner": winner}, True)
 
 
 def plan_for(i: int) -> list[tuple[str, str, str]]:
@@ -116,12 +117,16 @@ def test_concurrent_voters_are_each_counted_exactly_once(server_url, starter_cat
         return results
 
     def race(i: int, value: str) -> tuple[int, str | None]:
-        # The same account twice at once on one tool: one row must come out, not two.
+        # The same account twice at once on one tool (and on one pair): one row must
+        # come out, not two, and no request may fail.
+        if value in RACE_PAIR:
+            return voters[i].vote_pair(value, RACE_PAIR)
         return voters[i].vote_tool(RACE_TOOL, value)
 
+    raced = ("ship", "skip", *RACE_PAIR)
     with ThreadPoolExecutor(max_workers=2 * VOTERS) as pool:
         sequences = [pool.submit(run, i) for i in range(VOTERS)]
-        races = [pool.submit(race, i, v) for i in range(VOTERS) for v in ("ship", "skip")]
+        races = [pool.submit(race, i, v) for i in range(VOTERS) for v in raced]
         results = [r for f in sequences for r in f.result()] + [f.result() for f in races]
 
     statuses = Counter(status for status, _ in results)
@@ -133,7 +138,7 @@ def test_concurrent_voters_are_each_counted_exactly_once(server_url, starter_cat
     assert VoteEvent.objects.count() == accepted
     # ... and the current votes are one per account and target.
     assert ToolVote.objects.count() == VOTERS * (len(SEQUENCE_TOOLS) + 1)
-    assert PairVote.objects.count() == VOTERS
+    assert PairVote.objects.count() == 2 * VOTERS
 
     # Sequential votes: the last one sent is the one stored.
     tools = {t.slug: t for t in Tool.objects.all()}
@@ -151,6 +156,9 @@ def test_concurrent_voters_are_each_counted_exactly_once(server_url, starter_cat
     for person in people:
         last = VoteEvent.objects.filter(user=person, tool=tools[RACE_TOOL]).latest("pk")
         assert stored[(person.pk, tools[RACE_TOOL].pk)] == last.value
+        last_pair = VoteEvent.objects.filter(user=person, kind="pair", tool__slug=RACE_PAIR[0])
+        winner = PairVote.objects.get(user=person, tool_a__slug=RACE_PAIR[0]).winner.slug
+        assert winner == last_pair.latest("pk").value
 
     figures = community_figures([tools[s] for s in SEQUENCE_TOOLS])
     for slug in SEQUENCE_TOOLS:
@@ -159,3 +167,4 @@ def test_concurrent_voters_are_each_counted_exactly_once(server_url, starter_cat
     split = pair_split(tools[PAIR[0]], tools[PAIR[1]])
     expected_left = sum(1 for i in range(VOTERS) if PAIR[(i // 2) % 2] == PAIR[0])
     assert (split.left_votes, split.total) == (expected_left, VOTERS)
+    assert pair_split(tools[RACE_PAIR[0]], tools[RACE_PAIR[1]]).total == VOTERS
