@@ -181,7 +181,7 @@ def test_model_spec_picks_the_backend(settings):
 
     assert get_review_model("local").is_local_draft
     assert get_review_model("openai:gpt-4o-mini").model_id == "openai:gpt-4o-mini"
-    assert get_review_model("anthropic:claude-sonnet-4-5").model_id.startswith("anthropic:")
+    assert get_review_model("anthropic:claude-sonnet-5").model_id.startswith("anthropic:")
     fake = get_review_model("python:tests.panel.fakes.ScriptedModel")
     assert fake.model_id == "test:scripted"
     with pytest.raises(ValueError, match="unknown panel model"):

@@ -3,7 +3,8 @@
 The rules and the dossier go in the system prompt as two blocks, the dossier block marked
 ``cache_control: ephemeral``, so personas 2–4 of a tool read it from Anthropic's prompt
 cache. The review comes back through a forced tool call whose input schema is the review
-schema. Cache reads are reported as cached tokens; cache writes count as input.
+schema. Cache reads are reported as cached tokens; cache writes count as input. The
+Messages API in this SDK version takes no temperature, so none is sent.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class AnthropicModel:
         return {
             "model": self.model,
             "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
+            # No temperature: this API version no longer takes sampling parameters, so
+            # the verdict's stability rests on the model (see docs/panel.md).
             "system": system_blocks,
             "messages": [{"role": "user", "content": user}],
             "tools": [
