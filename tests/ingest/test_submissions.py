@@ -260,3 +260,19 @@ def test_admin_actions_approve_and_reject(client, starter_catalog, fake_panel, d
     b.refresh_from_db()
     assert (a.status, b.status) == (SubmissionStatus.APPROVED, SubmissionStatus.REJECTED)
     assert a.tool.name == "Alpha Tool"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:ingest_feed_changelist",
+        "admin:ingest_feed_add",
+        "admin:ingest_feedentry_changelist",
+        "admin:ingest_candidate_changelist",
+        "admin:ingest_submission_changelist",
+        "admin:ingest_pipelinerun_changelist",
+    ],
+)
+def test_admin_pages_open(client, starter_catalog, django_user_model, name):
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
+    assert client.get(reverse(name)).status_code == 200

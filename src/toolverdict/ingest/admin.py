@@ -20,7 +20,7 @@ class FeedAdmin(admin.ModelAdmin):
 
 @admin.register(FeedEntry)
 class FeedEntryAdmin(admin.ModelAdmin):
-    list_display = ["title", "feed", "published", "seen_at", "candidate"]
+    list_display = ["title", "feed", "published", "seen_at", "run"]
     list_filter = ["feed"]
     search_fields = ["title", "link"]
     readonly_fields = [f.name for f in FeedEntry._meta.fields]

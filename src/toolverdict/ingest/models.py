@@ -91,6 +91,10 @@ class Candidate(models.Model):
     run = models.ForeignKey(
         "PipelineRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="candidates"
     )
+    # The feed entry it came from (one candidate per entry).
+    entry = models.OneToOneField(
+        "FeedEntry", null=True, blank=True, on_delete=models.CASCADE, related_name="candidate"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,9 +116,6 @@ class FeedEntry(models.Model):
     seen_at = models.DateTimeField(auto_now_add=True)
     run = models.ForeignKey(
         "PipelineRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
-    )
-    candidate = models.ForeignKey(
-        Candidate, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
     )
 
     class Meta:

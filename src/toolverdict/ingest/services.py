@@ -181,6 +181,7 @@ def _candidate_from_entry(entry: FeedEntry) -> Candidate:
         tagline = feeds.plain(entry.title, 140)
     homepage = entry.link
     return Candidate(
+        entry=entry,
         name=name,
         name_key=dedupe.normalise_name(name)[:80],
         homepage=homepage,
@@ -246,9 +247,6 @@ def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) ->
                 candidate.duplicate_of_candidate_id = candidates[match.earlier].pk
                 linked.append(candidate)
         Candidate.objects.bulk_update(linked, ["duplicate_of_candidate"])
-        for entry, candidate in zip(entries, candidates, strict=True):
-            entry.candidate_id = candidate.pk
-        FeedEntry.objects.bulk_update(entries, ["candidate"])
         counts = defaultdict(int)
         for candidate in candidates:
             counts[candidate.status] += 1
@@ -275,8 +273,8 @@ def candidate_tool_in(candidate: Candidate, slug: str, category_slug: str, day: 
             "facts": [
                 {
                     "key": "announcement",
-                    "value": feeds.plain(candidate.entries.first().title, 300)
-                    if candidate.pk and candidate.entries.exists()
+                    "value": feeds.plain(candidate.entry.title, 300)
+                    if candidate.entry_id
                     else candidate.tagline,
                     "source": candidate.source_url,
                     "retrieved": day,
@@ -295,7 +293,8 @@ def import_candidates(run: PipelineRun) -> list[int]:
     categories = {c.pk: c for c in Category.objects.all()}
     by_slug = {c.slug: c for c in categories.values()}
     imported: list[int] = []
-    for candidate in Candidate.objects.filter(run=run, status=CandidateStatus.NEW).order_by("pk"):
+    pending = Candidate.objects.filter(run=run, status=CandidateStatus.NEW).select_related("entry")
+    for candidate in pending.order_by("pk"):
         category = categories[candidate.category_id]
         try:
             item = candidate_tool_in(candidate, unique_slug(candidate.name), category.slug, run.day)
