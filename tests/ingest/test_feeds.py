@@ -65,7 +65,12 @@ def test_json_feed_prefers_external_url_and_skips_junk_items():
                     "title": "Tool",
                 },
                 {"id": "no-title", "url": "https://x.example/"},
-                {"id": "bad-link", "url": "javascript:alert(1)", "title": "Sneaky"},
+                {
+                    "id": "bad-link",
+                    "url": "javascript:alert(1)",
+                    "title": "Sneaky",
+                    "authors": {"name": "not a list"},
+                },
             ],
         }
     ).encode()

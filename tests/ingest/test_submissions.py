@@ -83,7 +83,7 @@ def test_submissions_per_address_are_rate_limited(client, starter_catalog):
     ("field", "value", "message"),
     [
         ("homepage", "javascript:alert(1)", "Enter a valid URL"),
-        ("homepage", "ftp://files.example/tool", "Enter a valid URL"),
+        ("homepage", "ftp://files.example/tool", "Only http:// or https:// addresses"),
         ("name", "x" * 81, "at most 80 characters"),
         ("tagline", "", "This field is required"),
         ("description", "d" * 1501, "at most 1500 characters"),

@@ -159,10 +159,10 @@ def parse_json_feed(body: bytes) -> list[RawEntry]:
         summary = plain(
             item.get("summary") or item.get("content_text") or item.get("content_html"), 1500
         )
-        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        author = (
-            plain(authors[0].get("name"), 80) if authors and isinstance(authors[0], dict) else ""
-        )
+        authors = item.get("authors") or [item.get("author")]  # 1.1, or 1.0's single author
+        first = authors[0] if isinstance(authors, list) and authors else None
+        author = plain(first.get("name"), 80) if isinstance(first, dict) else ""
+
         guid = _guid(str(item.get("id") or "")[:500], link, title)
         if title and guid:
             entries.append(

@@ -56,7 +56,11 @@ def parse_facts(text: str) -> list[dict[str, str]]:
 class SubmissionForm(forms.ModelForm):
     # The honeypot: hidden from people, filled by naive bots. Not a real address field.
     website = forms.CharField(required=False, label="Leave this empty", max_length=200)
-    homepage = forms.URLField(max_length=300, assume_scheme="https", validators=[_http_url])
+    homepage = forms.URLField(
+        max_length=300,
+        assume_scheme="https",
+        widget=forms.TextInput(attrs={"inputmode": "url", "placeholder": "https://"}),
+    )
     facts_text = forms.CharField(
         label="Facts with sources",
         required=False,
@@ -90,6 +94,12 @@ class SubmissionForm(forms.ModelForm):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
+
+    def clean_homepage(self) -> str:
+        homepage = self.cleaned_data["homepage"]
+        if not homepage.lower().startswith(("http://", "https://")):
+            raise ValidationError("Only http:// or https:// addresses, please.")
+        return homepage
 
     def clean_facts_text(self) -> list[dict[str, str]]:
         return parse_facts(self.cleaned_data.get("facts_text", ""))

@@ -518,7 +518,8 @@ def run_pipeline(
         dedupe_entries(run, embedder)
         import_candidates(run)
         new_ids = run_tool_ids(run)
-        changed = [pk for pk in changed_since_last_run(run) if pk not in set(new_ids)]
+        fresh = set(new_ids)
+        changed = [pk for pk in changed_since_last_run(run) if pk not in fresh]
         reviewed, note = review(new_ids + changed, model=model)
         with transaction.atomic():
             PipelineRun.objects.filter(pk=run.pk).update(
@@ -629,9 +630,16 @@ def approve_submission(submission: Submission, moderator: Any) -> Tool:
         transaction.on_commit(
             lambda: tools_changed.send(sender=Tool, tool_ids=tool_ids, reason="submission")
         )
-        transaction.on_commit(lambda: follow_up_tool.enqueue(tool.pk))
+        transaction.on_commit(lambda: _enqueue_follow_up(follow_up_tool, tool.pk))
     submission.refresh_from_db()
     return tool
+
+
+def _enqueue_follow_up(task: Any, tool_id: int) -> None:
+    try:
+        task.enqueue(tool_id)
+    except Exception:  # noqa: BLE001 - the approval has committed; the daily run reviews it
+        log.exception("could not queue the follow-up of tool %s", tool_id)
 
 
 def reject_submission(submission: Submission, moderator: Any, note: str = "") -> None:
