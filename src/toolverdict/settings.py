@@ -236,7 +236,7 @@ TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.digest.jobs.tick")
 # Local backend: context size and threads for the bundled SmolLM2 model, and an optional
 # path to another GGUF file. Remote backends: prices in USD per million tokens for the
 # cost estimate ("input,cached_input,output"), request timeout and retry attempts.
-TOOLVERDICT_LOCAL_N_CTX = env.int("TOOLVERDICT_LOCAL_N_CTX", default=4096)
+TOOLVERDICT_LOCAL_N_CTX = env.int("TOOLVERDICT_LOCAL_N_CTX", default=8192)
 TOOLVERDICT_LOCAL_THREADS = env.int("TOOLVERDICT_LOCAL_THREADS", default=0) or None
 TOOLVERDICT_LOCAL_MODEL_PATH = env("TOOLVERDICT_LOCAL_MODEL_PATH", default="") or None
 TOOLVERDICT_OPENAI_RESPONSE_FORMAT = env("TOOLVERDICT_OPENAI_RESPONSE_FORMAT", default="json_schema")
@@ -283,7 +283,9 @@ TOOLVERDICT_INGEST_REVIEW_LIMIT = env.int("TOOLVERDICT_INGEST_REVIEW_LIMIT", def
 TOOLVERDICT_INGEST_EMBEDDER = env("TOOLVERDICT_INGEST_EMBEDDER", default="auto")
 TOOLVERDICT_INGEST_SIMILARITY = {"minilm": 0.92, "ngram": 0.88}
 TOOLVERDICT_SUBMISSIONS_PER_HOUR = env.int("TOOLVERDICT_SUBMISSIONS_PER_HOUR", default=5)
-LOGGING["loggers"]["httpx2"] = {"level": "WARNING"}  # one INFO line per feed request is noise
+# One INFO line per feed request, or per embedding model load, is noise.
+LOGGING["loggers"]["httpx2"] = {"level": "WARNING"}
+LOGGING["loggers"]["sentence_transformers"] = {"level": "WARNING"}
 
 # Local overrides for a deployment that prefers a Python file to env vars.
 try:  # noqa: SIM105 - a star import cannot sit inside contextlib.suppress

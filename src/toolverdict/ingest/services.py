@@ -405,11 +405,13 @@ def choose_comparison(
 
     A tool already paired (on any day) keeps its pair, so repeating this changes nothing.
     """
-    embedder = embedder or dedupe.get_embedder()
     already = set(
         DailyComparison.objects.filter(tool_id__in=tool_ids).values_list("tool_id", flat=True)
     )
     tools = list(Tool.objects.filter(pk__in=tool_ids).exclude(pk__in=already).order_by("pk"))
+    if not tools:
+        return []
+    embedder = embedder or dedupe.get_embedder()  # loaded only when there is work
     by_category: dict[int, list[Tool]] = defaultdict(list)
     for tool in tools:
         by_category[tool.category_id].append(tool)
@@ -511,7 +513,6 @@ def run_pipeline(
     run = claim_run(day, again=again)
     if run is None:
         return get_run(day)
-    embedder = embedder or dedupe.get_embedder()
     try:
         active = list(Feed.objects.filter(is_active=True).order_by("pk"))
         store_entries(run, read_feeds(active))
