@@ -328,3 +328,16 @@ def test_staff_can_read_run_records_and_others_cannot(feeds, fake_panel, client,
     assert "Acme Coder vs" in page or "vs Acme Coder" not in page
     assert "same homepage as Cursor" in page
     assert client.get(reverse("ingest:run", args=["not-a-day"])).status_code == 404
+
+
+def test_failed_persona_reviews_are_counted_in_the_note(monkeypatch):
+    from types import SimpleNamespace
+
+    from toolverdict.panel import services as panel_services
+
+    outcomes = [SimpleNamespace(status="published"), SimpleNamespace(status="failed")]
+    monkeypatch.setattr(
+        panel_services, "review_tools", lambda ids, model=None: outcomes, raising=False
+    )
+    assert services.review([1, 2]) == (2, "1 persona reviews failed")
+    assert services.review([]) == (0, "")

@@ -143,6 +143,7 @@ def store_entries(run: PipelineRun, results: Sequence[FeedResult]) -> int:
                 feed.save(update_fields=["last_fetched_at", "last_error"])
                 continue
             feed.last_ok_at, feed.last_error = now, ""
+            run.feed_errors.pop(feed.name, None)  # read on a re-run: the error is history
             feed.save(update_fields=["last_fetched_at", "last_ok_at", "last_error"])
             run.feeds_read += 1
             run.entries_in += len(result.entries)
@@ -346,22 +347,29 @@ def review(tool_ids: Sequence[int], model: Any = None) -> tuple[int, str]:
         return 0, "panel unavailable"
     limit = settings.TOOLVERDICT_INGEST_REVIEW_LIMIT
     now_ids, later_ids = list(tool_ids[:limit]), list(tool_ids[limit:])
-    note = ""
+    notes = []
     try:
-        reviewer(now_ids, model=model)
+        outcomes = reviewer(now_ids, model=model)
     except Exception as exc:  # noqa: BLE001 - recorded on the run; publishing goes on
         log.exception("panel review failed for %s", now_ids)
         return 0, f"panel failed: {type(exc).__name__}: {str(exc)[:300]}"
+    # The panel reports one outcome per persona review; say how many failed, if any.
+    failed = sum(1 for o in outcomes or [] if getattr(o, "status", "") == "failed")
+    if failed:
+        notes.append(f"{failed} persona reviews failed")
     if later_ids:
         from toolverdict.panel import services as panel_services
 
         enqueue = getattr(panel_services, "enqueue_panel", None)
-        if enqueue is not None:
+        try:
+            if enqueue is None:
+                raise LookupError("the panel has no queue")
             enqueue(later_ids)
-            note = f"{len(later_ids)} more tools left to the panel queue"
-        else:
-            note = f"{len(later_ids)} tools over the review limit were not reviewed"
-    return len(now_ids), note
+            notes.append(f"{len(later_ids)} more tools left to the panel queue")
+        except Exception as exc:  # noqa: BLE001 - recorded; the next run reviews them
+            log.exception("could not queue the panel for %s", later_ids)
+            notes.append(f"{len(later_ids)} tools over the review limit not queued: {exc}")
+    return len(now_ids), "; ".join(notes)[:500]
 
 
 def run_tool_ids(run: PipelineRun) -> list[int]:
