@@ -64,3 +64,41 @@ def test_pipeline_reviews_pairs_and_publishes_with_the_bundled_model(
     assert "Pairwise" in html and pair.rival.name in html
     for persona in summary.reviews:
         assert persona in html  # the scorecard shows the new tool's panel
+
+
+def test_approved_submission_gets_a_real_panel_and_a_comparison(
+    starter_catalog, client, django_user_model, immediate_tasks
+):
+    """Submission → moderation → published, reviewed by the bundled model, paired."""
+    from django.urls import reverse
+
+    from toolverdict.catalog.models import Category
+    from toolverdict.ingest.models import Submission, SubmissionStatus
+    from toolverdict.panel import services as panel_services
+
+    client.post(
+        reverse("ingest:submit"),
+        {
+            "name": "Vecto",
+            "vendor": "Vecto Labs",
+            "homepage": "https://vecto.example/",
+            "category": str(Category.objects.get(slug="vector-databases").pk),
+            "pricing": "open-weights",
+            "tagline": "Embedded vector search for SQLite files",
+            "description": "Vecto stores embeddings inside an SQLite file and searches them.",
+            "facts_text": "License: Apache-2.0 | https://vecto.example/license",
+        },
+    )
+    submission = Submission.objects.get(status=SubmissionStatus.PENDING)
+    client.force_login(django_user_model.objects.create_user("ed", password="pw", is_staff=True))
+    client.post(reverse("ingest:moderate", args=[submission.pk, "approve"]))
+
+    submission.refresh_from_db()
+    tool = submission.tool
+    assert submission.status == SubmissionStatus.APPROVED and tool.is_published
+    summary = panel_services.panel_summaries([tool])[tool.pk]
+    assert len(summary.reviews) == 4  # the follow-up task ran the real panel
+    pair = DailyComparison.objects.get(tool=tool)
+    assert pair.source == "submission" and pair.rival.category.slug == "vector-databases"
+    html = client.get(pair.get_absolute_url()).content.decode()
+    assert "Vecto" in html and pair.rival.name in html
