@@ -109,3 +109,22 @@ def test_tick_is_registered_with_the_scheduler():
     from django.conf import settings
 
     assert "toolverdict.digest.jobs.tick" in settings.TOOLVERDICT_PERIODIC_JOBS
+
+
+def test_addresses_never_confirmed_are_forgotten_after_30_days():
+    from toolverdict.digest.models import Subscriber
+
+    old = Subscriber.objects.create(email="old@example.com")
+    recent = Subscriber.objects.create(email="recent@example.com")
+    member = Subscriber.objects.create(
+        email="member@example.com", status=Subscriber.Status.CONFIRMED, confirmed_at=DUE
+    )
+    Subscriber.objects.filter(pk__in=[old.pk, member.pk]).update(
+        created_at=DUE - dt.timedelta(days=31)
+    )
+    Subscriber.objects.filter(pk=recent.pk).update(created_at=DUE - dt.timedelta(days=29))
+    assert "forgot 1 unconfirmed address(es)" in jobs.tick(BEFORE_DUE)
+    assert set(Subscriber.objects.values_list("email", flat=True)) == {
+        "recent@example.com",
+        "member@example.com",
+    }

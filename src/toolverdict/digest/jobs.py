@@ -14,6 +14,7 @@ from django.utils import timezone
 from .compose import compose_issue, week_bounds
 from .models import DigestSettings, Issue
 from .sending import resume_if_stalled, start_sending
+from .services import prune_unconfirmed
 
 
 def due_moment(iso_year: int, iso_week: int, config: DigestSettings) -> dt.datetime:
@@ -39,4 +40,7 @@ def tick(now: dt.datetime | None = None) -> str:
     for issue in Issue.objects.filter(status=Issue.Status.SENDING):
         if resume_if_stalled(issue, now=now):
             done.append(f"resumed {issue.key}")
+    pruned = prune_unconfirmed(now)
+    if pruned:
+        done.append(f"forgot {pruned} unconfirmed address(es)")
     return "; ".join(done) or "nothing due"

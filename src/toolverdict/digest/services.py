@@ -228,3 +228,19 @@ def unsubscribe(key: str) -> Subscriber | None:
 
 def subscriber_for_key(key: str) -> Subscriber | None:
     return Subscriber.objects.filter(unsubscribe_key=key).first() if key else None
+
+
+UNCONFIRMED_RETENTION_DAYS = 30
+
+
+def prune_unconfirmed(now=None) -> int:
+    """Forget addresses that never confirmed within 30 days: we keep no list of strangers."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=UNCONFIRMED_RETENTION_DAYS)
+    stale = Subscriber.objects.filter(
+        status=Subscriber.Status.PENDING, confirmed_at__isnull=True, created_at__lt=cutoff
+    )
+    deleted, _ = stale.delete()
+    return deleted
