@@ -130,9 +130,13 @@ def test_http_errors_and_wrong_content_types_are_reported(feed_server):
 
 
 def test_unreachable_server_is_reported():
-    # Port 9 on loopback (discard) has no listener here: the connection is refused.
+    import socket
+
+    with socket.socket() as sock:  # a loopback port that was free a moment ago
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     with pytest.raises(feeds.FeedError, match="cannot fetch: ConnectError"):
-        feeds.read_feed("http://127.0.0.1:9/feed")
+        feeds.read_feed(f"http://127.0.0.1:{port}/feed")
 
 
 def test_plain_bounds_and_flattens_text():
