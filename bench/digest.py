@@ -277,8 +277,7 @@ def main() -> None:
         f"  ratio digest/bare = {r_digest / r_bare:.2f}   crash/digest = {r_crash / r_digest:.2f}"
     )
     dups = sum(c - 1 for c in c_crash.values() if c > 1)
-    if not args.database_url:
-        shutil.rmtree(workdir, ignore_errors=True)
+    shutil.rmtree(workdir, ignore_errors=True)
     if dups or killed_rc != -signal.SIGKILL:
         raise SystemExit("FAILED: duplicates after crash-and-resume, or the sender was not killed")
 
