@@ -285,13 +285,21 @@ def test_tick_queues_the_day_once(starter_catalog, dummy_tasks, settings):
 
 def test_tick_requeues_a_failed_day_a_few_times(starter_catalog, dummy_tasks):
     now = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
-    PipelineRun.objects.create(day=now.date(), status=RunStatus.FAILED, attempts=1)
-    assert jobs.tick(now) == "ingest 2026-11-24: queued"
+    PipelineRun.objects.create(day=now.date(), status=RunStatus.FAILED, attempts=1, finished_at=now)
+    assert jobs.tick(now) == "ingest 2026-11-24: failed"  # too soon after the failure
+    assert jobs.tick(now + dt.timedelta(minutes=16)) == "ingest 2026-11-24: queued"
     PipelineRun.objects.filter(day=now.date()).update(status=RunStatus.FAILED, attempts=3)
     assert jobs.tick(now) == "ingest 2026-11-24: failed"
+    # A worker that died mid-run: alive for an hour, then taken to be dead.
+    PipelineRun.objects.filter(day=now.date()).update(
+        status=RunStatus.RUNNING, started_at=now - dt.timedelta(hours=1)
+    )
+    assert jobs.tick(now) == "ingest 2026-11-24: running"
+    later = now + dt.timedelta(hours=1, minutes=1)
+    assert jobs.tick(later) == "ingest 2026-11-24: queued"
     PipelineRun.objects.filter(day=now.date()).update(status=RunStatus.DONE)
-    assert jobs.tick(now) == "ingest 2026-11-24: done"
-    assert len(dummy_tasks.results) == 1
+    assert jobs.tick(later) == "ingest 2026-11-24: done"
+    assert len(dummy_tasks.results) == 2
 
 
 def test_tick_runs_the_pipeline_through_the_task_queue(feeds, fake_panel, immediate_tasks):

@@ -18,6 +18,9 @@ from .services import get_run
 from .tasks import run_daily_pipeline
 
 MAX_ATTEMPTS = 3
+# A failed day waits this long before its next attempt: a transient fault (a full disk,
+# a database restart) gets time to clear instead of using up the attempts in minutes.
+RETRY_AFTER = dt.timedelta(minutes=15)
 
 
 def tick(now: dt.datetime | None = None) -> str:
@@ -28,11 +31,15 @@ def tick(now: dt.datetime | None = None) -> str:
     day = now.date()
     run = get_run(day)
     stale = now - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
-    # Due: new, queued but never picked up, failed with tries left, or running but dead.
+    # Due: new, queued but never picked up, failed with tries left (after a pause), or
+    # running but dead.
     due = (
         Q(status=RunStatus.QUEUED, queued_at__isnull=True)
         | Q(status=RunStatus.QUEUED, queued_at__lt=stale)
-        | Q(status=RunStatus.FAILED, attempts__lt=MAX_ATTEMPTS)
+        | (
+            Q(status=RunStatus.FAILED, attempts__lt=MAX_ATTEMPTS)
+            & (Q(finished_at__isnull=True) | Q(finished_at__lt=now - RETRY_AFTER))
+        )
         | Q(status=RunStatus.RUNNING, started_at__lt=stale)
     )
     with transaction.atomic():

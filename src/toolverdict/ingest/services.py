@@ -599,7 +599,8 @@ def possible_duplicates(submissions: Sequence[Submission]) -> dict[int, Tool]:
     """For the moderation page: the catalog tool each submission may repeat."""
     if not submissions:
         return {}
-    index = known_index()
+    # A web request: the n-gram embedder (numpy only), never a model load in the web process.
+    index = known_index(dedupe.NgramEmbedder())
     items = [dedupe.Item(s.pk, s.name, s.homepage, f"{s.name}. {s.tagline}") for s in submissions]
     matches = dedupe.find_duplicates(items, index)
     ids = {m.known for m in matches if m and m.known is not None}
