@@ -237,18 +237,27 @@ def test_an_entry_the_catalog_schema_rejects_is_marked_invalid(
     starter_catalog, feed_server, fake_panel
 ):
     dev = Category.objects.get(slug="developer-tools")
+    long_link = "https://long.example/" + "a" * 300
     url = feed_server.add(
         "/rss",
         rss(
-            [("Good Tool", "https://good.example/", "Fine."), ("No Link Tool", "", "Has no link.")]
+            [
+                ("Good Tool", "", "Has no link."),  # invalid, and must not shadow the next one
+                ("Good Tool", "https://good.example/", "Fine."),
+                ("Long Tool", long_link, "Its address is too long for the catalog."),
+            ]
         ),
     )
     Feed.objects.create(name="Mixed", url=url, category=dev, vendor="x" * 80)
     run = services.run_pipeline(DAY)
     assert run.status == RunStatus.DONE
-    assert (run.imported, run.invalid) == (1, 1)
-    bad = Candidate.objects.get(status=CandidateStatus.INVALID)
-    assert bad.problem == "the entry has no link to the tool"
+    assert (run.new_candidates, run.duplicates, run.imported, run.invalid) == (1, 0, 1, 2)
+    assert Tool.objects.get(slug="good-tool").homepage == "https://good.example/"
+    problems = dict(
+        Candidate.objects.filter(status=CandidateStatus.INVALID).values_list("name", "problem")
+    )
+    assert problems["Good Tool"] == "the entry has no link to the tool"
+    assert problems["Long Tool"] == "homepage: Value error, URL longer than 300 characters"
 
 
 def test_a_crash_marks_the_run_failed_and_a_retry_resumes(feeds, fake_panel, monkeypatch):

@@ -63,8 +63,9 @@ class Candidate(models.Model):
 
     name = models.CharField(max_length=80)
     name_key = models.CharField(max_length=80, db_index=True)
-    homepage = models.URLField(max_length=300)
-    homepage_key = models.CharField(max_length=300, db_index=True)
+    # As long as a feed entry's link: one too long for the catalog is kept, marked invalid.
+    homepage = models.URLField(max_length=500)
+    homepage_key = models.CharField(max_length=500, db_index=True)
     vendor = models.CharField(max_length=80)
     tagline = models.CharField(max_length=140)
     description = models.TextField(max_length=1500, blank=True)

@@ -186,7 +186,7 @@ def _candidate_from_entry(entry: FeedEntry) -> Candidate:
         name=name,
         name_key=dedupe.normalise_name(name)[:80],
         homepage=homepage,
-        homepage_key=dedupe.normalise_url(homepage)[:300] if homepage else "",
+        homepage_key=dedupe.normalise_url(homepage)[:500] if homepage else "",
         vendor=(feed.vendor or _domain(homepage))[:80] if homepage else (feed.vendor or "unknown"),
         tagline=tagline,
         description=entry.summary[:1500],
@@ -224,18 +224,31 @@ def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) ->
             run.save(update_fields=["stage"])
         return []
     candidates = [_candidate_from_entry(e) for e in entries]
-    index = known_index(embedder)
-    items = [
-        dedupe.Item(i, c.name, c.homepage, f"{c.name}. {c.tagline}")
-        for i, c in enumerate(candidates)
-    ]
-    matches = dedupe.find_duplicates(items, index)
-    for candidate, match in zip(candidates, matches, strict=True):
+    category_slugs = dict(Category.objects.values_list("pk", "slug"))
+    # Invalid entries are set aside first, so that no valid entry is ever taken for a
+    # duplicate of one that cannot be imported.
+    valid: list[Candidate] = []
+    for candidate in candidates:
         candidate.run = run
         if not candidate.homepage:
             candidate.status = CandidateStatus.INVALID
             candidate.problem = "the entry has no link to the tool"
-        elif match is not None:
+            continue
+        try:
+            candidate_tool_in(
+                candidate, "candidate", category_slugs[candidate.category_id], run.day
+            )
+        except ValidationError as exc:
+            candidate.status = CandidateStatus.INVALID
+            candidate.problem = "; ".join(pydantic_errors(exc))[:500]
+            continue
+        valid.append(candidate)
+    items = [
+        dedupe.Item(i, c.name, c.homepage, f"{c.name}. {c.tagline}") for i, c in enumerate(valid)
+    ]
+    matches = dedupe.find_duplicates(items, known_index(embedder)) if valid else []
+    for candidate, match in zip(valid, matches, strict=True):
+        if match is not None:
             candidate.status = CandidateStatus.DUPLICATE
             candidate.duplicate_reason = match.reason
             candidate.duplicate_of_id = match.known if match.known is not None else None
@@ -243,9 +256,9 @@ def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) ->
     with transaction.atomic():
         Candidate.objects.bulk_create(candidates)
         linked = []
-        for candidate, match in zip(candidates, matches, strict=True):
+        for candidate, match in zip(valid, matches, strict=True):
             if match is not None and match.earlier is not None:
-                candidate.duplicate_of_candidate_id = candidates[match.earlier].pk
+                candidate.duplicate_of_candidate_id = valid[match.earlier].pk
                 linked.append(candidate)
         Candidate.objects.bulk_update(linked, ["duplicate_of_candidate"])
         counts = defaultdict(int)
