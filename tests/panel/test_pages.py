@@ -110,3 +110,14 @@ def test_compare_command_prints_the_side_by_side_verdict(reviewed, sample_catalo
     assert "local draft" in text
     with pytest.raises(CommandError):
         call_command("compare", "acme-coder", "missing", stdout=StringIO())
+
+
+def test_admin_lists_reviews_and_claims_with_provenance(admin_client, reviewed):
+    html = admin_client.get("/admin/panel/review/").content.decode()
+    assert "test:scripted" in html and "Acme Coder" in html
+    review = reviewed.panel_reviews.get(persona="builder")
+    detail = admin_client.get(f"/admin/panel/review/{review.pk}/change/").content.decode()
+    assert review.dossier_hash in detail
+    assert "The Pro plan costs $35 per month." in detail
+    claims = admin_client.get("/admin/panel/claim/?support__exact=unsupported").content.decode()
+    assert "$35 per month" in claims
