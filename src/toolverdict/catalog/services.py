@@ -23,6 +23,15 @@ def get_tool(slug: str) -> Tool | None:
     return tools_with_details().filter(slug=slug).first()
 
 
+def set_published(tool_ids: list[int], published: bool) -> int:
+    """Show or hide tools (pages, comparisons, API); returns how many changed."""
+    return (
+        Tool.objects.filter(pk__in=tool_ids)
+        .exclude(is_published=published)
+        .update(is_published=published)
+    )
+
+
 def latest_tools(limit: int = 12) -> list[Tool]:
     return list(
         Tool.objects.published().select_related("category").order_by("-created_at", "-pk")[:limit]

@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from toolverdict.catalog.importer import upsert_tool
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.schema import ToolIn
-from toolverdict.catalog.services import canonical_pair
+from toolverdict.catalog.services import canonical_pair, set_published
 from toolverdict.catalog.signals import tools_changed
 
 from . import dedupe, feeds
@@ -322,7 +322,7 @@ def import_candidates(run: PipelineRun) -> list[int]:
         with transaction.atomic():
             tool, _outcome = upsert_tool(item, by_slug)
             # Hidden until the publish stage, so it appears with its panel and comparison.
-            Tool.objects.filter(pk=tool.pk).update(is_published=False)
+            set_published([tool.pk], False)
             candidate.status, candidate.tool = CandidateStatus.IMPORTED, tool
             candidate.save(update_fields=["status", "tool"])
             PipelineRun.objects.filter(pk=run.pk).update(imported=F("imported") + 1)
@@ -477,7 +477,7 @@ def choose_comparison(
 def publish(tool_ids: Sequence[int]) -> int:
     """Make the run's new tools visible; returns how many changed."""
     with transaction.atomic():
-        return Tool.objects.filter(pk__in=tool_ids, is_published=False).update(is_published=True)
+        return set_published(list(tool_ids), True)
 
 
 # --- the daily pipeline -----------------------------------------------------------------
