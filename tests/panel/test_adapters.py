@@ -75,7 +75,10 @@ def test_openai_sends_strict_json_schema_and_reads_cached_tokens(request_):
     assert body["temperature"] == 0
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["strict"] is True
-    assert body["response_format"]["json_schema"]["schema"] == request_.schema
+    sent = body["response_format"]["json_schema"]["schema"]
+    assert "maxLength" not in json.dumps(sent)  # strict mode rejects it; we validate after
+    assert sent["properties"]["claims"]["maxItems"] == 6
+    assert sent["required"] == request_.schema["required"]
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     assert body["messages"][0]["content"].startswith(RULES)  # the shared, cacheable prefix
     assert (generation.input_tokens, generation.output_tokens, generation.cached_tokens) == (

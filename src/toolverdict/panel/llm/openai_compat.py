@@ -19,6 +19,20 @@ from django.conf import settings
 from .base import Generation, ModelError, ReviewRequest
 from .remote import is_retryable_status, prices_for
 
+# Keywords OpenAI's strict structured-output mode rejects. The bounds still hold: the panel
+# validates every reply against the full pydantic schema, and an over-long field fails the
+# review with the reason.
+_STRICT_UNSUPPORTED = ("minLength", "maxLength")
+
+
+def strict_schema(node: Any) -> Any:
+    """The review schema without the keywords strict mode does not accept."""
+    if isinstance(node, dict):
+        return {k: strict_schema(v) for k, v in node.items() if k not in _STRICT_UNSUPPORTED}
+    if isinstance(node, list):
+        return [strict_schema(v) for v in node]
+    return node
+
 
 class OpenAIModel:
     """`ReviewModel` for any server speaking the OpenAI chat completions API."""
@@ -56,7 +70,11 @@ class OpenAIModel:
         if self.response_format == "json_schema":
             response_format: dict[str, Any] = {
                 "type": "json_schema",
-                "json_schema": {"name": "review", "schema": request.schema, "strict": True},
+                "json_schema": {
+                    "name": "review",
+                    "schema": strict_schema(request.schema),
+                    "strict": True,
+                },
             }
         else:
             response_format = {"type": "json_object", "schema": request.schema}
