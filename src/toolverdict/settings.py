@@ -197,6 +197,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# Behind a reverse proxy: the META key of the header carrying the client address, e.g.
+# HTTP_X_FORWARDED_FOR (its right-most entry is used). Empty: REMOTE_ADDR. Every rate limit
+# (votes, sign-in, digest sign-up, submissions) reads the address through core.net.
+TOOLVERDICT_IP_HEADER = env("TOOLVERDICT_IP_HEADER", default=env("COMMUNITY_IP_HEADER", default=""))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -239,7 +244,9 @@ TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.digest.jobs.tick")
 TOOLVERDICT_LOCAL_N_CTX = env.int("TOOLVERDICT_LOCAL_N_CTX", default=8192)
 TOOLVERDICT_LOCAL_THREADS = env.int("TOOLVERDICT_LOCAL_THREADS", default=0) or None
 TOOLVERDICT_LOCAL_MODEL_PATH = env("TOOLVERDICT_LOCAL_MODEL_PATH", default="") or None
-TOOLVERDICT_OPENAI_RESPONSE_FORMAT = env("TOOLVERDICT_OPENAI_RESPONSE_FORMAT", default="json_schema")
+TOOLVERDICT_OPENAI_RESPONSE_FORMAT = env(
+    "TOOLVERDICT_OPENAI_RESPONSE_FORMAT", default="json_schema"
+)
 TOOLVERDICT_PANEL_PRICES = env("TOOLVERDICT_PANEL_PRICES", default="")
 TOOLVERDICT_PANEL_TIMEOUT = env.float("TOOLVERDICT_PANEL_TIMEOUT", default=120.0)
 TOOLVERDICT_PANEL_ATTEMPTS = env.int("TOOLVERDICT_PANEL_ATTEMPTS", default=3)
@@ -264,9 +271,6 @@ COMMUNITY_RATE_LIMITS = {
     "signin_ip": env("COMMUNITY_RATE_SIGNIN_IP", default="10/3600"),
     "signin_email": env("COMMUNITY_RATE_SIGNIN_EMAIL", default="5/3600"),
 }
-# Behind a reverse proxy: the META key of its client-address header, e.g.
-# HTTP_X_FORWARDED_FOR (the right-most entry is used). Empty: REMOTE_ADDR.
-COMMUNITY_IP_HEADER = env("COMMUNITY_IP_HEADER", default="")
 COMMUNITY_BURST_WINDOW_MINUTES = env.float("COMMUNITY_BURST_WINDOW_MINUTES", default=60.0)
 COMMUNITY_BURST_MIN_ACCOUNTS = env.int("COMMUNITY_BURST_MIN_ACCOUNTS", default=5)
 COMMUNITY_BURST_NEW_ACCOUNT_DAYS = env.float("COMMUNITY_BURST_NEW_ACCOUNT_DAYS", default=7.0)

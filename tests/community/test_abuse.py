@@ -65,7 +65,7 @@ def test_rate_limited_htmx_vote_explains_itself_in_the_box(settings, member, too
 
 
 def test_proxy_header_is_used_only_when_configured(settings, tools):
-    settings.COMMUNITY_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.TOOLVERDICT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
     user = create_member("proxied@example.com")
     client = signed_in(user, ip="127.0.0.1")
     vote(client, "cursor", headers={"X-Forwarded-For": "spoofed, 198.51.100.4"})

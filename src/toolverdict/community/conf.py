@@ -37,7 +37,7 @@ def rate_limit(name: str) -> tuple[int, int]:
 
 def ip_header() -> str:
     """The META key holding the client IP behind a proxy, or "" to use REMOTE_ADDR."""
-    return str(getattr(settings, "COMMUNITY_IP_HEADER", "") or "")
+    return str(getattr(settings, "TOOLVERDICT_IP_HEADER", "") or "")
 
 
 def burst_window() -> timedelta:

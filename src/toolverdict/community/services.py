@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from toolverdict.catalog.models import Category, Tool
+from toolverdict.core.net import client_ip as core_client_ip
 
 from . import bradley_terry, conf
 from .models import Ballot, Member, PairVote, ToolVote, VoteEvent
@@ -150,14 +151,8 @@ def canonical_tools(x: Tool, y: Tool) -> tuple[Tool, Tool]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address: REMOTE_ADDR, or the right-most entry of a trusted proxy header."""
-    header = conf.ip_header()
-    if header:
-        value = request.META.get(header, "")
-        if value:
-            # The right-most entry was added by our own proxy; earlier ones are client-set.
-            return value.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The client address (see core.net.client_ip: one rule for every rate limit)."""
+    return core_client_ip(request)
 
 
 def ip_hash(ip: str) -> str:

@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from toolverdict.core.net import client_ip as core_client_ip
+
 from . import services
 from .forms import SignupForm
 from .models import Issue
@@ -23,9 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a proxy rewrites it,
-    # and a proxy that does should set REMOTE_ADDR (docs/digest.md).
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return core_client_ip(request) or "unknown"
 
 
 def _signup_response(request: HttpRequest, template: str, context: dict, status: int = 200):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+
+from toolverdict.core.net import client_ip
 
 from . import services
 from .forms import SubmissionForm
@@ -27,10 +28,7 @@ from .models import (
 
 
 def _client_address(request: HttpRequest) -> str:
-    # Behind a proxy that the settings trust, the first forwarded address is the client.
-    if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
-        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    return client_ip(request)
 
 
 def submit(request: HttpRequest) -> HttpResponse:
