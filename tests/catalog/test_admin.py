@@ -62,3 +62,44 @@ def test_admin_lists_and_searches_tools(admin_client, starter_catalog):
     assert response.status_code == 200
     assert "Claude 4 Sonnet" in response.content.decode()
     assert "SmolVLM 2.5" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_refuses_slugs_that_comparison_urls_cannot_route(admin_client, starter_catalog):
+    category = Tool.objects.get(slug="claude-4-sonnet").category
+    for bad in ("My_Tool", "alpha-vs-beta", "beta-vs"):
+        response = admin_client.post(
+            "/admin/catalog/tool/add/",
+            {
+                "slug": bad,
+                "name": "Bad slug",
+                "vendor": "V",
+                "category": category.pk,
+                "tagline": "t",
+                "homepage": "https://example.com/",
+                "pricing": "free",
+                "price_points-TOTAL_FORMS": "0",
+                "price_points-INITIAL_FORMS": "0",
+                "facts-TOTAL_FORMS": "0",
+                "facts-INITIAL_FORMS": "0",
+            },
+        )
+        assert response.status_code == 200, bad  # the form is shown again with an error
+        assert "slug" in response.context["adminform"].form.errors, bad
+    assert not Tool.objects.filter(name="Bad slug").exists()
+    assert admin_client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_unpublish_and_republish_stamps_published_at(starter_catalog):
+    from toolverdict.catalog.services import set_published
+
+    tool = Tool.objects.get(slug="smolvlm-2-5")
+    assert tool.published_at is not None
+    assert set_published([tool.pk], False) == 1
+    tool.refresh_from_db()
+    assert (tool.is_published, tool.published_at) == (False, None)
+    assert set_published([tool.pk], False) == 0  # already hidden: nothing changes
+    assert set_published([tool.pk], True) == 1
+    tool.refresh_from_db()
+    assert tool.is_published and tool.published_at > tool.created_at

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Category, Fact, PricePoint, Tool
 from .signals import tools_changed
@@ -28,6 +29,11 @@ class ToolAdmin(admin.ModelAdmin):
     search_fields = ["name", "vendor", "tagline"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PricePointInline, FactInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if "is_published" in form.changed_data:
+            obj.published_at = timezone.now() if obj.is_published else None
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change) -> None:
         """After the tool and its inlines are saved, announce it so the panel re-reviews."""

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+
+# The same rule as the import schema (catalog/schema.py), so admin forms cannot save a slug
+# that the comparison URLs cannot route.
+slug_format = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lowercase letters, digits and single hyphens."
+)
+
+
+def no_vs(value: str) -> None:
+    if "-vs-" in value or value.startswith("vs-") or value.endswith("-vs") or value == "vs":
+        raise ValidationError("'-vs-' is reserved for comparison URLs.")
 
 
 class Category(models.Model):
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, validators=[slug_format])
     name = models.CharField(max_length=80)
     description = models.CharField(max_length=300, blank=True)
 
@@ -46,7 +60,7 @@ class ToolQuerySet(models.QuerySet["Tool"]):
 
 
 class Tool(models.Model):
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, validators=[slug_format, no_vs])
     name = models.CharField(max_length=80)
     vendor = models.CharField(max_length=80)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tools")
@@ -60,6 +74,9 @@ class Tool(models.Model):
         null=True, blank=True, help_text="Context window in tokens, for models."
     )
     is_published = models.BooleanField(default=True)
+    # When the tool last became visible: the digest's "new this week" is read from it, so a
+    # tool imported hidden and published days later is still news when it appears.
+    published_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,7 +84,7 @@ class Tool(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["-created_at"])]
+        indexes = [models.Index(fields=["-created_at"]), models.Index(fields=["-published_at"])]
 
     def __str__(self) -> str:
         return self.name

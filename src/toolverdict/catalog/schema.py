@@ -24,7 +24,8 @@ from pydantic import (
 
 # "-vs-" is reserved: comparison URLs are /compare/<a>-vs-<b>/.
 def _no_vs(value: str) -> str:
-    if "-vs-" in value:
+    """Keep /compare/<a>-vs-<b>/ unambiguous: no slug contains, starts or ends with "vs"."""
+    if "-vs-" in value or value.startswith("vs-") or value.endswith("-vs") or value == "vs":
         raise ValueError("'-vs-' is reserved for comparison URLs")
     return value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from .models import Category, Fact, PricePoint, Tool
 
@@ -24,11 +25,14 @@ def get_tool(slug: str) -> Tool | None:
 
 
 def set_published(tool_ids: list[int], published: bool) -> int:
-    """Show or hide tools (pages, comparisons, API); returns how many changed."""
+    """Show or hide tools (pages, comparisons, API); returns how many changed.
+
+    Publishing stamps ``published_at`` with now, so "new this week" means new to readers.
+    """
     return (
         Tool.objects.filter(pk__in=tool_ids)
         .exclude(is_published=published)
-        .update(is_published=published)
+        .update(is_published=published, published_at=timezone.now() if published else None)
     )
 
 

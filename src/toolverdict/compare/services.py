@@ -39,6 +39,16 @@ class ComparisonPage:
         return f"{self.left.tool.name} vs {self.right.tool.name}"
 
 
+def cheapest_by_unit(tool: Tool) -> dict[tuple[str, str], PricePoint]:
+    """The cheapest tier per (unit, currency): the like-for-like entry point of each unit."""
+    cheapest: dict[tuple[str, str], PricePoint] = {}
+    for p in tool.price_points.all():
+        key = (p.unit, p.currency)
+        if key not in cheapest or p.amount < cheapest[key].amount:
+            cheapest[key] = p
+    return cheapest
+
+
 def pricing_read(a: Tool, b: Tool) -> list[str]:
     """Plain sentences comparing the two pricing models and any like-for-like unit prices."""
     lines = []
@@ -49,21 +59,22 @@ def pricing_read(a: Tool, b: Tool) -> list[str]:
             f"{a.name} is {a.get_pricing_display().lower()}; "
             f"{b.name} is {b.get_pricing_display().lower()}."
         )
-    a_prices = {(p.unit, p.currency): p for p in a.price_points.all()}
-    for p in b.price_points.all():
-        other = a_prices.get((p.unit, p.currency))
-        if other is None:
-            continue
-        if other.amount == p.amount:
-            lines.append(f"Same price per {p.unit}: {p.display_amount}.")
-        elif min(other.amount, p.amount) > Decimal(0):
-            cheap, dear = (other, p) if other.amount < p.amount else (p, other)
+    a_prices, b_prices = cheapest_by_unit(a), cheapest_by_unit(b)
+    for key in sorted(a_prices.keys() & b_prices.keys()):
+        pa, pb = a_prices[key], b_prices[key]
+        unit = key[0]
+        if pa.amount == pb.amount:
+            lines.append(f"Same entry price per {unit}: {pa.display_amount}.")
+        elif min(pa.amount, pb.amount) > Decimal(0):
+            (cheap_tool, cheap), (dear_tool, dear) = sorted(
+                [(a, pa), (b, pb)], key=lambda side: side[1].amount
+            )
             ratio = dear.amount / cheap.amount
             lines.append(
-                f"Per {p.unit}, {cheap.tool.name} ({cheap.display_amount}) costs "
-                f"{ratio:.1f}× less than {dear.tool.name} ({dear.display_amount})."
+                f"Per {unit}, {cheap_tool.name} ({cheap.display_amount}) costs "
+                f"{ratio:.1f}× less than {dear_tool.name} ({dear.display_amount})."
             )
-    if not a_prices and not b.price_points.all():
+    if not a_prices and not b_prices:
         lines.append("Neither lists unit prices in the catalog.")
     return lines
 
