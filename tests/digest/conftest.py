@@ -139,7 +139,10 @@ def make_tool(
     fields.update(kw)
     tool = Tool.objects.create(slug=slug, category=cat, **fields)
     if created is not None:
-        Tool.objects.filter(pk=tool.pk).update(created_at=created)
+        # A tool made visible on creation was published then; a hidden one not yet.
+        Tool.objects.filter(pk=tool.pk).update(
+            created_at=created, published_at=created if tool.is_published else None
+        )
         tool.refresh_from_db()
     return tool
 

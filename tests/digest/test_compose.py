@@ -161,3 +161,24 @@ def test_pairs_use_different_tools_and_stay_in_category():
     for a, b in pairs:
         assert a.category_id == b.category_id
         assert a.slug < b.slug  # canonical order, so the link needs no redirect
+
+
+def test_tool_created_hidden_and_published_later_is_in_the_issue_after_publication():
+    from django.utils import timezone
+
+    from toolverdict.catalog.services import set_published
+
+    real_now = timezone.now()
+    last_week_now = real_now - dt.timedelta(days=7)
+    this_week_now = real_now + dt.timedelta(minutes=1)
+    last_year, last_week, _ = last_week_now.isocalendar()
+    this_year, this_week, _ = this_week_now.isocalendar()
+    # Ingested hidden before last week's issue was composed...
+    late = make_tool("late-agent", created=last_week_now - dt.timedelta(days=1), is_published=False)
+    last = compose.compose_issue(last_year, last_week, now=last_week_now, auto_send=False)
+    # ...and published by an editor only this week.
+    assert set_published([late.pk], True) == 1
+    issue = compose.compose_issue(this_year, this_week, now=this_week_now, auto_send=False)
+    assert [s.heading for s in last.sections.filter(kind="tool")] == []
+    assert [s.heading for s in issue.sections.filter(kind="tool")] == ["Late Agent by Acme"]
+    assert issue.status == Issue.Status.DRAFT

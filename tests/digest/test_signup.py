@@ -189,3 +189,36 @@ def test_signup_box_is_on_home_and_compare_pages(client, starter_catalog):
         html = client.get(url).content.decode()
         assert 'action="/digest/subscribe/"' in html
         assert "csrfmiddlewaretoken" in html
+
+
+def test_a_failed_confirmation_mail_does_not_start_the_cooldown(client, smtp_sink):
+    # The real SMTP server refuses the first delivery with a temporary error, once.
+    smtp_sink.handler.rcpt_replies["reader@example.com"] = ["451 4.3.0 Try again later"]
+    failed = subscribe(client, "reader@example.com")
+    assert failed.status_code == 503
+    assert smtp_sink.handler.to("reader@example.com") == []
+    assert Subscriber.objects.get().confirmation_sent_at is None
+
+    retried = subscribe(client, "reader@example.com")  # well within the cooldown
+    assert retried.status_code == 200
+    assert b"Check your inbox" in retried.content
+    delivered = smtp_sink.handler.to("reader@example.com")
+    assert len(delivered) == 1
+    body = delivered[0].message.get_body(preferencelist=("plain",)).get_content()
+    token = next(line for line in body.splitlines() if "token=" in line).split("token=", 1)[1]
+    assert services.check_confirmation(token.strip()).outcome is services.ConfirmOutcome.VALID
+
+    # Once a mail did go out, the cooldown holds as before.
+    assert subscribe(client, "reader@example.com").status_code == 200
+    assert len(smtp_sink.handler.to("reader@example.com")) == 1
+
+
+def test_a_failed_mail_keeps_the_link_that_did_arrive(client, smtp_sink):
+    subscribe(client, "reader@example.com")
+    first = smtp_sink.handler.to("reader@example.com")[0].message
+    body = first.get_body(preferencelist=("plain",)).get_content()
+    token = next(line for line in body.splitlines() if "token=" in line).split("token=", 1)[1]
+    Subscriber.objects.update(confirmation_sent_at=None)  # the cooldown has passed
+    smtp_sink.handler.rcpt_replies["reader@example.com"] = ["451 4.3.0 Try again later"]
+    assert subscribe(client, "reader@example.com").status_code == 503
+    assert services.check_confirmation(token.strip()).outcome is services.ConfirmOutcome.VALID

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 
 from toolverdict.catalog.models import Tool
@@ -72,7 +73,7 @@ def comparison_pairs(new_tools: Sequence[Tool], limit: int) -> list[tuple[Tool, 
         Tool.objects.published()
         .filter(category_id__in={t.category_id for t in new_tools})
         .select_related("category")
-        .order_by("-created_at", "pk")
+        .order_by(F("published_at").desc(nulls_last=True), "pk")
     ):
         peers_by_category.setdefault(tool.category_id, []).append(tool)
     used: set[int] = set()
@@ -166,11 +167,17 @@ def build_sections(new_tools: Sequence[Tool]) -> tuple[str, str, list[Section]]:
 
 
 def new_tools_between(start: dt.datetime, end: dt.datetime) -> list[Tool]:
+    """Tools that became visible to readers in [start, end).
+
+    The window is on ``published_at``, not ``created_at``: ingestion creates tools hidden
+    and publishes them later, and a tool created before one issue but published after it
+    is news for the next issue, not for neither.
+    """
     return list(
         Tool.objects.published()
-        .filter(created_at__gte=start, created_at__lt=end)
+        .filter(published_at__gte=start, published_at__lt=end)
         .select_related("category")
-        .order_by("created_at", "pk")
+        .order_by("published_at", "pk")
     )
 
 

@@ -179,12 +179,24 @@ def request_subscription(raw_email: str) -> None:
         last = subscriber.confirmation_sent_at
         if last and (now - last).total_seconds() < MAIL_COOLDOWN_SECONDS:
             return
+        previous_nonce = subscriber.confirm_nonce
         if subscriber.status != Subscriber.Status.CONFIRMED:
             # A fresh nonce: only the newest confirmation link works.
             subscriber.confirm_nonce = new_key()
+        # The stamp is claimed before sending (under the row lock) so concurrent requests
+        # send one mail, not one each; it is given back below if the mail does not go.
         subscriber.confirmation_sent_at = now
         subscriber.save(update_fields=["confirm_nonce", "confirmation_sent_at"])
-    send_subscription_mail(subscriber)
+    try:
+        send_subscription_mail(subscriber)
+    except Exception:
+        # Nothing reached the mailbox: without this a retry within the cooldown would be
+        # answered "sent" and send nothing, and the last link that did arrive would die.
+        # Only our own claim is undone, never a newer request's.
+        Subscriber.objects.filter(pk=subscriber.pk, confirmation_sent_at=now).update(
+            confirmation_sent_at=last, confirm_nonce=previous_nonce
+        )
+        raise
 
 
 def send_subscription_mail(subscriber: Subscriber) -> None:
