@@ -118,3 +118,16 @@ def test_unpublished_tools_are_hidden(client, starter_catalog):
     Tool.objects.filter(slug="smolvlm-2-5").update(is_published=False)
     assert client.get("/tools/smolvlm-2-5/").status_code == 404
     assert client.get("/compare/claude-4-sonnet-vs-smolvlm-2-5/").status_code == 404
+
+
+def test_home_puts_the_latest_reviewed_tools_first(client, starter_catalog):
+    from tests.panel.fakes import ScriptedModel
+    from toolverdict.panel.services import review_tools
+
+    claude = Tool.objects.get(slug="claude-4-sonnet")  # the oldest tool in the catalog
+    review_tools([claude.pk], ScriptedModel())
+    body = client.get("/").content.decode()
+    latest = body.split('id="latest-h"')[1]
+    first_card = latest.split('data-tool="')[1].split('"')[0]
+    assert first_card == "claude-4-sonnet"
+    assert "100%" in latest.split("</article>")[0]  # its panel ship % on the card

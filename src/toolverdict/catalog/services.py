@@ -36,10 +36,18 @@ def set_published(tool_ids: list[int], published: bool) -> int:
     )
 
 
-def latest_tools(limit: int = 12) -> list[Tool]:
-    return list(
-        Tool.objects.published().select_related("category").order_by("-created_at", "-pk")[:limit]
+def latest_tools(limit: int = 12, first_ids: list[int] | None = None) -> list[Tool]:
+    """Newest published tools; ``first_ids`` (e.g. the latest reviewed) lead, in that order."""
+    first_ids = list(first_ids or [])[:limit]
+    leading = Tool.objects.published().select_related("category").in_bulk(first_ids)
+    tools = [leading[pk] for pk in first_ids if pk in leading]
+    rest = (
+        Tool.objects.published()
+        .select_related("category")
+        .exclude(pk__in=[t.pk for t in tools])
+        .order_by("-created_at", "-pk")[: max(0, limit - len(tools))]
     )
+    return tools + list(rest)
 
 
 def categories_with_counts() -> list[Category]:

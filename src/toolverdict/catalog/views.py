@@ -7,14 +7,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from toolverdict.community.services import community_figures
-from toolverdict.panel.services import panel_summaries
+from toolverdict.panel.services import latest_reviewed_tool_ids, panel_summaries
 
 from . import services
 from .models import Category
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    latest = services.latest_tools(12)
+    # Latest verdicts first; a fresh install without reviews shows its newest tools.
+    latest = services.latest_tools(12, first_ids=latest_reviewed_tool_ids(12))
     pairs = services.suggested_pairs(6)
     pair_tools = [t for pair in pairs for t in pair]
     summaries = panel_summaries(latest + pair_tools)

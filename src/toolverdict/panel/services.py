@@ -452,3 +452,16 @@ def on_tools_changed(sender: Any, tool_ids: list[int], reason: str = "", **kwarg
         # The catalog change has committed; a queue problem must not undo or hide it.
         # `toolverdict review` can run the panel later.
         log.exception("could not enqueue the panel for tools %s (%s)", tool_ids, reason)
+
+
+def latest_reviewed_tool_ids(limit: int = 12) -> list[int]:
+    """Published tools whose panel most recently produced a current review, newest first."""
+    from django.db.models import Max
+
+    rows = (
+        Review.objects.filter(is_current=True, tool__is_published=True)
+        .values("tool_id")
+        .annotate(latest=Max("created_at"))
+        .order_by("-latest", "-tool_id")[:limit]
+    )
+    return [row["tool_id"] for row in rows]
