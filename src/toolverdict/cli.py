@@ -1,4 +1,4 @@
-"""The `toolverdict` command: a thin typer front over Django management commands."""
+"""The `toolverdict` command: every subcommand is a Django management command."""
 
 from __future__ import annotations
 
