@@ -169,3 +169,30 @@ def test_sign_in_link_over_real_smtp(settings, db):
     assert parsed["To"] == "smtp@example.com"
     link = LINK.search(parsed.get_payload(decode=True).decode()).group(0)
     assert Client().get(link).status_code == 200
+
+
+def test_sign_in_link_is_on_site_url_whatever_the_host_header(settings, db):
+    settings.SITE_URL = "https://toolverdict.example"
+    settings.ALLOWED_HOSTS = ["toolverdict.example", "attacker.example"]
+    response = Client().post(
+        reverse("community:login"),
+        {"email": "reader@example.com", "next": "https://attacker.example/phish"},
+        HTTP_HOST="attacker.example",
+    )
+    assert response.status_code == 302
+    body = mail.outbox[-1].body
+    link = LINK.search(body).group(0)
+    assert link.startswith("https://toolverdict.example/accounts/login/link/?")
+    assert "attacker.example" not in body  # neither the link's host nor its "next"
+
+
+def test_sign_in_link_keeps_a_next_path_on_the_site(settings, db):
+    settings.SITE_URL = "https://toolverdict.example"
+    settings.ALLOWED_HOSTS = ["toolverdict.example", "attacker.example"]
+    Client().post(
+        reverse("community:login"),
+        {"email": "reader@example.com", "next": "/compare/a-vs-b/"},
+        HTTP_HOST="attacker.example",
+    )
+    link = LINK.search(mail.outbox[-1].body).group(0)
+    assert "next=%2Fcompare%2Fa-vs-b%2F" in link

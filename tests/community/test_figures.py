@@ -169,3 +169,61 @@ def test_rankings_pages_render(tools):
     assert "Developer Tools: community rankings" in body
     assert "GPT-4o" not in body
     assert Client().get(reverse("community:rankings_category", args=["nope"])).status_code == 404
+
+
+@pytest.fixture
+def fit_calls(monkeypatch) -> list[int]:
+    """Counts Bradley–Terry fits while still running the real one."""
+    from toolverdict.community import bradley_terry
+
+    calls: list[int] = []
+    real_fit = bradley_terry.fit
+
+    def spy(wins, **kwargs):
+        calls.append(len(wins))
+        return real_fit(wins, **kwargs)
+
+    monkeypatch.setattr(bradley_terry, "fit", spy)
+    return calls
+
+
+def test_leaderboard_fit_is_cached_until_the_votes_change(tools, fit_calls):
+    from toolverdict.community.models import Member, PairVote
+
+    people = voters(4)
+    cursor, aider = tools["cursor"], tools["aider"]
+    for person in people[:3]:
+        cast_pair_vote(person, cursor, aider, cursor)
+    first = head_to_head_leaderboard(cursor.category)
+    again = head_to_head_leaderboard(cursor.category)
+    assert len(fit_calls) == 1
+    assert [(r.tool.slug, r.strength, r.votes) for r in again] == [
+        (r.tool.slug, r.strength, r.votes) for r in first
+    ]
+    assert [r.tool.slug for r in first] == ["cursor", "aider"]
+
+    # The page reads the same cached fit.
+    url = reverse("community:rankings_category", args=[cursor.category.slug])
+    assert Client().get(url).status_code == 200
+    assert len(fit_calls) == 1
+
+    # A new vote refits and moves the strengths.
+    cast_pair_vote(people[3], cursor, aider, aider)
+    fourth = head_to_head_leaderboard(cursor.category)
+    assert len(fit_calls) == 2
+    assert fourth[0].strength < first[0].strength
+    assert [r.votes for r in fourth] == [4, 4]
+
+    # A changed vote (same rows, same count) refits too.
+    for person in people[:3]:
+        cast_pair_vote(person, cursor, aider, aider)
+    changed = head_to_head_leaderboard(cursor.category)
+    assert len(fit_calls) == 3
+    assert [r.tool.slug for r in changed] == ["aider", "cursor"]
+
+    # So does a vote that stops counting (an editor excludes the account).
+    Member.objects.filter(user=people[3]).update(votes_excluded=True)
+    excluded = head_to_head_leaderboard(cursor.category)
+    assert len(fit_calls) == 4
+    assert [r.votes for r in excluded] == [3, 3]
+    assert PairVote.objects.count() == 4  # the vote is kept, it just does not count

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -340,13 +341,53 @@ LEADERBOARD_PRIOR = 2.0
 def head_to_head_leaderboard(category: Category | None = None) -> list[LeaderRow]:
     """Bradley–Terry places from counted pair votes between published tools.
 
-    Per category only votes where both tools belong to it count; overall, all do.
+    Per category only votes where both tools belong to it count; overall, all do. The fit
+    is cached (see ``leaderboard_fit``); tools are read fresh, so a rename shows at once.
+    """
+    fit = leaderboard_fit(category)
+    if not fit:
+        return []
+    tools = Tool.objects.in_bulk([pk for pk, *_ in fit])
+    rows = [
+        LeaderRow(tools[pk], strength, played, won)
+        for pk, strength, played, won in fit
+        if pk in tools
+    ]
+    rows.sort(key=lambda r: (-r.strength, -r.votes, r.tool.name))
+    return rows
+
+
+LEADERBOARD_CACHE_SECONDS = 24 * 3600
+
+
+def leaderboard_fit(category: Category | None = None) -> list[tuple[int, float, int, int]]:
+    """(tool pk, strength, votes, wins) per tool, refitted only when the counted votes change.
+
+    The fit iterates until it converges, too slow to repeat on every page view. The cache
+    key holds a fingerprint of exactly the votes the fit reads (count, sum of ids, newest
+    change), taken in one aggregate query: a new vote, a changed vote, a vote that starts
+    or stops counting, or a tool hidden or published each change it (two sets of votes
+    with the same count, id sum and newest change would need several swaps at once), and
+    the entry expires after a day regardless.
     """
     votes = PairVote.objects.filter(
         counted_votes(), tool_a__is_published=True, tool_b__is_published=True
     )
     if category is not None:
         votes = votes.filter(tool_a__category=category, tool_b__category=category)
+    stamp = votes.aggregate(n=Count("id"), ids=Sum("id"), newest=Max("updated_at"))
+    if not stamp["n"]:
+        return []
+    key = "tv:community:bt:{}:{}:{}:{}:{}".format(
+        category.pk if category is not None else "all",
+        stamp["n"],
+        stamp["ids"],
+        stamp["newest"].timestamp(),
+        LEADERBOARD_PRIOR,
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     triples = list(votes.values_list("tool_a_id", "tool_b_id", "winner_id"))
     if not triples:
         return []
@@ -357,14 +398,12 @@ def head_to_head_leaderboard(category: Category | None = None) -> list[LeaderRow
         loser = b if winner == a else a
         wins[index[winner], index[loser]] += 1
     strengths = bradley_terry.fit(wins, prior=LEADERBOARD_PRIOR)
-    tools = Tool.objects.in_bulk(ids)
     played = wins.sum(axis=1) + wins.sum(axis=0)
-    rows = [
-        LeaderRow(tools[pk], float(strengths[i]), int(played[i]), int(wins[i].sum()))
-        for pk, i in index.items()
+    result = [
+        (pk, float(strengths[i]), int(played[i]), int(wins[i].sum())) for pk, i in index.items()
     ]
-    rows.sort(key=lambda r: (-r.strength, -r.votes, r.tool.name))
-    return rows
+    cache.set(key, result, LEADERBOARD_CACHE_SECONDS)
+    return result
 
 
 # --- abuse ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ card's Community figure.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,6 +36,16 @@ def _safe_next(request: HttpRequest, candidate: str | None, default: str = "/") 
     ):
         return candidate
     return default
+
+
+def _safe_next_on_site(candidate: str | None) -> str:
+    """A "next" for a mailed link: a path, or an absolute URL on SITE_URL's host only."""
+    site = urlsplit(settings.SITE_URL)
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={site.netloc}, require_https=site.scheme == "https"
+    ):
+        return candidate
+    return ""
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -133,14 +143,18 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         form = SignInForm(request.POST)
         if form.is_valid():
             email = accounts.normalise_email(form.cleaned_data["email"])
-            next_url = _safe_next(request, form.cleaned_data["next"], "")
+            # The link is opened on SITE_URL, so "next" must be safe there, not on
+            # whatever host this request arrived under.
+            next_url = _safe_next_on_site(form.cleaned_data["next"])
             if not (
                 ratelimit.allow("signin_ip", services.client_ip(request))
                 and ratelimit.allow("signin_email", email)
             ):
                 form.add_error(None, "Too many sign-in emails requested. Try again later.")
                 return render(request, "community/sign_in.html", {"form": form}, status=429)
-            link_base = request.build_absolute_uri(reverse("community:login_link"))
+            # Built from SITE_URL, never the Host header: any allowed host could otherwise
+            # get a real sign-in token mailed under its own domain.
+            link_base = f"{settings.SITE_URL}{reverse('community:login_link')}"
             accounts.send_sign_in_link(email, link_base, next_url)
             # Same answer whether or not the address had an account: no account probing.
             return redirect("community:login_sent")
