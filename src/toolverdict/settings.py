@@ -281,6 +281,11 @@ TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.jobs.tick")
 TOOLVERDICT_INGEST_HOUR = env.int("TOOLVERDICT_INGEST_HOUR", default=6)  # UTC
 TOOLVERDICT_INGEST_TIMEOUT = env.float("TOOLVERDICT_INGEST_TIMEOUT", default=10.0)
 TOOLVERDICT_INGEST_MAX_BYTES = env.int("TOOLVERDICT_INGEST_MAX_BYTES", default=2_000_000)
+# Feeds on loopback/private/link-local addresses are refused (SSRF); True only for tests
+# or a deployment that reads feeds from its own network on purpose.
+TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES", default=False
+)
 TOOLVERDICT_INGEST_STALE_AFTER = env.int("TOOLVERDICT_INGEST_STALE_AFTER", default=2 * 3600)
 TOOLVERDICT_INGEST_REVIEW_LIMIT = env.int("TOOLVERDICT_INGEST_REVIEW_LIMIT", default=50)
 # "auto" (MiniLM when the `embeddings` extra is installed, else "ngram"), "minilm", "ngram".

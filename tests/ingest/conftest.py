@@ -20,6 +20,8 @@ class Route:
     status: int = 200
     delay: float = 0.0
     send_length: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between single bytes of the body (a trickling server)
 
 
 @dataclass
@@ -27,6 +29,7 @@ class FeedServer:
     base: str
     routes: dict[str, Route] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -46,6 +49,7 @@ def feed_server() -> Iterator[FeedServer]:
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             route = server_state.routes.get(self.path)
             server_state.hits[self.path] = server_state.hits.get(self.path, 0) + 1
+            server_state.hosts.append(self.headers.get("Host", ""))
             if route is None:
                 self.send_error(404)
                 return
@@ -56,7 +60,16 @@ def feed_server() -> Iterator[FeedServer]:
                 self.send_header("Content-Type", route.content_type)
                 if route.send_length:
                     self.send_header("Content-Length", str(len(route.body)))
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
+                if route.drip:
+                    for i in range(len(route.body)):
+                        self.wfile.write(route.body[i : i + 1])
+                        self.wfile.flush()
+                        if release.wait(route.drip):
+                            return  # the test is over
+                    return
                 for start in range(0, len(route.body), 65536):
                     self.wfile.write(route.body[start : start + 65536])
             except (BrokenPipeError, ConnectionResetError):
@@ -85,6 +98,8 @@ def ingest_settings(settings):
     settings.TOOLVERDICT_INGEST_TIMEOUT = 0.5
     settings.TOOLVERDICT_INGEST_MAX_BYTES = 200_000
     settings.TOOLVERDICT_INGEST_EMBEDDER = "ngram"
+    # The test feed server is on loopback; tests of the address guard turn this off.
+    settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = True
     settings.TOOLVERDICT_SUBMISSIONS_PER_HOUR = 5
     dedupe._load_embedder.cache_clear()
     yield settings

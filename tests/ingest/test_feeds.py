@@ -143,3 +143,132 @@ def test_plain_bounds_and_flattens_text():
     assert feeds.plain("<p>a\n\n b</p>", 100) == "a b"
     assert feeds.plain("word " * 50, 20) == "word word word…"  # whole words only
     assert feeds.plain(None, 10) == ""
+
+
+def test_a_dripping_feed_is_cut_off_by_the_overall_deadline(feed_server, settings):
+    # One byte every 0.2 s never trips the 0.5 s read timeout; only the per-feed deadline
+    # (three times the timeout) stops it, long before the body is complete.
+    settings.TOOLVERDICT_INGEST_TIMEOUT = 0.5
+    url = feed_server.add("/drip", rss(LAUNCHES), drip=0.2)
+    with pytest.raises(feeds.FeedError, match="too slow: not complete after 1.5 s"):
+        feeds.read_feed(url)
+
+
+# --- the address guard (server-side request forgery) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.0.0.5",
+        "172.16.3.4",
+        "192.168.1.1",
+        "169.254.169.254",  # cloud metadata
+        "100.64.0.1",  # carrier-grade NAT
+        "0.0.0.0",  # noqa: S104 - the unspecified address, as a resolver answer
+        "224.0.0.1",  # multicast
+        "240.0.0.1",  # reserved
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:8.8.8.8",  # IPv4-mapped, refused whatever it maps to
+        "2002:7f00:1::1",  # 6to4 around 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 around 169.254.169.254
+    ],
+)
+def test_non_public_addresses_are_refused(address):
+    assert feeds.address_refusal(address) != ""
+    with pytest.raises(feeds.AddressRefused, match=f"feeds.example.test resolves to {address}"):
+        feeds.checked_addresses(
+            "feeds.example.test", 443, resolve=lambda host, port: ["93.184.216.34", address]
+        )
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+def test_public_addresses_pass_the_guard(address):
+    assert feeds.address_refusal(address) == ""
+    resolved = feeds.checked_addresses("feeds.example.test", 443, resolve=lambda h, p: [address])
+    assert resolved == [address]
+
+
+def test_the_setting_lets_private_addresses_through():
+    assert feeds.checked_addresses(
+        "db.internal", 5432, resolve=lambda h, p: ["10.0.0.5"], allow_private=True
+    ) == ["10.0.0.5"]
+
+
+def test_a_loopback_feed_is_refused_without_a_request(feed_server, settings):
+    settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = False
+    url = feed_server.add("/rss", rss(LAUNCHES))
+    with pytest.raises(feeds.AddressRefused, match=r"127\.0\.0\.1 \(loopback address\)"):
+        feeds.read_feed(url)
+    assert feed_server.hits == {}
+
+
+@pytest.fixture
+def loopback_counts_as_public(monkeypatch, settings):
+    """Guard on, but the test server's 127.0.0.1 passes as if it were a public address,
+    and feeds.example.test resolves to it: so a redirect hop can be tested on loopback."""
+    settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = False
+    real_refusal, real_resolve = feeds.address_refusal, feeds.resolve_host
+    names = {"feeds.example.test": ["127.0.0.1"], "intranet.example.test": ["10.1.2.3"]}
+    resolved: list[str] = []
+
+    def refusal(address: str) -> str:
+        return "" if address == "127.0.0.1" else real_refusal(address)
+
+    def resolve(host: str, port: int) -> list[str]:
+        resolved.append(host)
+        return names.get(host) or real_resolve(host, port)
+
+    monkeypatch.setattr(feeds, "address_refusal", refusal)
+    monkeypatch.setattr(feeds, "resolve_host", resolve)
+    return resolved
+
+
+def test_the_checked_address_is_the_one_connected_to(feed_server, loopback_counts_as_public):
+    # feeds.example.test exists only in the stand-in resolver: the request can only reach
+    # the server through the address the guard checked, and keeps its own Host header.
+    feed_server.add("/rss", rss(LAUNCHES))
+    port = feed_server.base.rsplit(":", 1)[1]
+    entries = feeds.read_feed(f"http://feeds.example.test:{port}/rss")
+    assert len(entries) == 2
+    assert feed_server.hosts == [f"feeds.example.test:{port}"]
+    assert loopback_counts_as_public == ["feeds.example.test"]
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", r"169\.254\.169\.254 \(private address\)"),
+        ("http://intranet.example.test:5432/", r"intranet\.example\.test resolves to 10\.1\.2\.3"),
+        ("http://[::ffff:127.0.0.1]:5432/", "IPv4-mapped IPv6 address"),
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused(
+    feed_server, loopback_counts_as_public, location, message
+):
+    feed_server.add("/moved", b"", status=302, headers={"Location": location})
+    port = feed_server.base.rsplit(":", 1)[1]
+    with pytest.raises(feeds.AddressRefused, match=message):
+        feeds.read_feed(f"http://feeds.example.test:{port}/moved")
+    assert feed_server.hits == {"/moved": 1}
+
+
+def test_redirects_are_followed_within_bounds(feed_server, loopback_counts_as_public):
+    feed_server.add("/rss", rss(LAUNCHES))
+    feed_server.add("/old", b"", status=301, headers={"Location": "/rss"})
+    assert len(feeds.read_feed(feed_server.url("/old"))) == 2
+    feed_server.add("/loop", b"", status=302, headers={"Location": "/loop"})
+    with pytest.raises(feeds.FeedError, match="too many redirects"):
+        feeds.read_feed(feed_server.url("/loop"))
+    assert feed_server.hits["/loop"] == feeds.MAX_REDIRECTS + 1
+    feed_server.add("/ftp", b"", status=302, headers={"Location": "ftp://example.test/x"})
+    with pytest.raises(feeds.FeedError, match="'ftp' is not http or https"):
+        feeds.read_feed(feed_server.url("/ftp"))
