@@ -35,3 +35,32 @@ def test_unique_slug_follows_catalog_rules():
     assert unique_slug("!!!", taken.__contains__) == "tool"
     long = unique_slug("x" * 100, lambda slug: len(slug) == 60 and slug == "x" * 60)
     assert long == "x" * 58 + "-2"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("A vs vs B", "a-v-v-b"),
+        ("A vs. vs. B", "a-v-v-b"),
+        ("Foo VS", "foo-v"),
+        ("VS Code", "v-code"),
+        ("vs", "v"),
+        ("vs vs vs", "v-v-v"),
+        ("Versus", "versus"),
+        ("VSCodium", "vscodium"),
+    ],
+)
+def test_generated_slugs_have_no_vs_segment(name, slug):
+    from toolverdict.catalog.schema import _no_vs
+
+    made = unique_slug(name, lambda s: False)
+    assert made == slug
+    assert _no_vs(made) == made  # the catalog accepts it
+
+
+def test_a_numbered_slug_has_no_vs_segment_either():
+    # "x…x-vsq" cut short to make room for "-2" would leave "x…x-vs-2".
+    name = "x" * 55 + " vsq"
+    taken = {"x" * 55 + "-vsq"}
+    assert unique_slug(name, lambda s: False) == "x" * 55 + "-vsq"
+    assert unique_slug(name, taken.__contains__) == "x" * 55 + "-v-2"

@@ -4,7 +4,8 @@ The daily pipeline is a sequence of stages, each driven by database state so tha
 half way, a second tick or a re-run of the same day repeats no work:
 
 1. **ingest**   read every active feed; store entries not seen before (unique per feed).
-2. **dedupe**   turn this run's new entries into candidates; mark those already known.
+2. **dedupe**   turn this run's new entries, and any earlier run's entries left without a
+                candidate, into candidates; mark those already known.
 3. **import**   new candidates enter the catalog through the catalog importer (hidden).
 4. **review**   the panel reviews the new tools and the tools changed since the last run.
 5. **compare**  each new tool gets its most similar published rival in its category.
@@ -90,15 +91,24 @@ def _domain(url: str) -> str:
 def unique_slug(name: str, taken: Callable[[str], bool] | None = None) -> str:
     """A catalog slug for ``name``: never containing "-vs-", at most 60 characters, unused."""
     # "GPT-4.1" → "gpt-4-1", as the catalog spells versions.
-    base = slugify(re.sub(r"[._/+]+", "-", name))[:60].strip("-") or "tool"
-    base = base.replace("-vs-", "-v-")
+    base = _without_vs(slugify(re.sub(r"[._/+]+", "-", name))[:60].strip("-")) or "tool"
     taken = taken or (lambda slug: Tool.objects.filter(slug=slug).exists())
     slug, n = base, 2
     while taken(slug):
         suffix = f"-{n}"
-        slug = base[: 60 - len(suffix)].rstrip("-") + suffix
+        slug = _without_vs(base[: 60 - len(suffix)].rstrip("-")) + suffix
         n += 1
     return slug
+
+
+def _without_vs(slug: str) -> str:
+    """``slug`` with no "vs" segment anywhere, as the catalog requires.
+
+    Each "vs" segment becomes "v": replacing "-vs-" once is not enough ("a-vs-vs-b" →
+    "a-v-vs-b"), and a leading or trailing "vs" ("vs-code", "foo-vs") is refused too.
+    """
+    parts = ["v" if part == "vs" else part for part in slug.split("-")]
+    return "-".join(part for part in parts if part)
 
 
 def pydantic_errors(exc: ValidationError) -> list[str]:
@@ -137,13 +147,16 @@ def store_entries(run: PipelineRun, results: Sequence[FeedResult]) -> int:
         for result in results:
             feed = result.feed
             feed.last_fetched_at = now
+            # Keyed by pk: feed names need not be unique, and one feed's error must not
+            # hide another's. The run page shows each feed's name and address.
+            key = str(feed.pk)
             if result.error:
                 feed.last_error = result.error
-                run.feed_errors[feed.name] = result.error
+                run.feed_errors[key] = result.error
                 feed.save(update_fields=["last_fetched_at", "last_error"])
                 continue
             feed.last_ok_at, feed.last_error = now, ""
-            run.feed_errors.pop(feed.name, None)  # read on a re-run: the error is history
+            run.feed_errors.pop(key, None)  # read on a re-run: the error is history
             feed.save(update_fields=["last_fetched_at", "last_ok_at", "last_error"])
             run.feeds_read += 1
             run.entries_in += len(result.entries)
@@ -172,6 +185,28 @@ def store_entries(run: PipelineRun, results: Sequence[FeedResult]) -> int:
         run.stage = "ingest"
         run.save()
     return new_total
+
+
+@dataclass(frozen=True)
+class FeedErrorRow:
+    name: str
+    url: str
+    error: str
+
+
+def feed_error_rows(run: PipelineRun) -> list[FeedErrorRow]:
+    """The run's feed errors with each feed's name and address, for the run page, the
+    admin and the command. Keys are feed pks; a feed deleted since shows its pk."""
+    pks = [int(key) for key in run.feed_errors if str(key).isdigit()]
+    by_pk = Feed.objects.in_bulk(pks)
+    rows = []
+    for key, error in run.feed_errors.items():
+        feed = by_pk.get(int(key)) if str(key).isdigit() else None
+        if feed is None:
+            rows.append(FeedErrorRow(f"feed {key}", "", str(error)))
+        else:
+            rows.append(FeedErrorRow(feed.name, feed.url, str(error)))
+    return sorted(rows, key=lambda row: (row.name, row.url))
 
 
 def _candidate_from_entry(entry: FeedEntry) -> Candidate:
@@ -210,9 +245,31 @@ def known_index(embedder: dedupe.Embedder | None = None) -> dedupe.KnownIndex:
     return dedupe.KnownIndex.build(tool_items(list(rows)), embedder or dedupe.get_embedder())
 
 
+def adopt_orphan_entries(run: PipelineRun) -> int:
+    """Give this run every stored entry that never got a candidate, whatever run stored it.
+
+    A run that stored entries and then failed for good (or whose day ended) would
+    otherwise leave them without a candidate forever: the (feed, guid) constraint keeps
+    later runs from storing them again. Entries of another run that is running right now
+    are left to it.
+    """
+    stale = timezone.now() - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
+    busy = PipelineRun.objects.filter(status=RunStatus.RUNNING, started_at__gte=stale).exclude(
+        pk=run.pk
+    )
+    with transaction.atomic():
+        return (
+            FeedEntry.objects.filter(candidate__isnull=True)
+            .exclude(run=run)
+            .exclude(run__in=busy)
+            .update(run=run)
+        )
+
+
 def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) -> list[Candidate]:
     """Turn this run's entries that have no candidate yet into candidates, marking the ones
     the catalog (or an earlier entry of the same batch) already has."""
+    adopt_orphan_entries(run)
     entries = list(
         FeedEntry.objects.filter(run=run, candidate__isnull=True)
         .select_related("feed")
