@@ -111,11 +111,12 @@ def test_pipeline_end_to_end_with_failing_feeds(feeds, fake_panel, client):
         tools_changed.disconnect(listener)
 
     assert run.status == RunStatus.DONE, run.error
-    # Each broken feed is recorded against its own name; the others were read.
-    assert set(run.feed_errors) == {"Broken", "Slow", "Huge"}
-    assert "not a feed" in run.feed_errors["Broken"]
-    assert "timed out" in run.feed_errors["Slow"]
-    assert "too large" in run.feed_errors["Huge"]
+    # Each broken feed is recorded against its own feed; the others were read.
+    assert set(run.feed_errors) == {str(feeds[name].pk) for name in ("Broken", "Slow", "Huge")}
+    errors = {row.name: row.error for row in services.feed_error_rows(run)}
+    assert "not a feed" in errors["Broken"]
+    assert "timed out" in errors["Slow"]
+    assert "too large" in errors["Huge"]
     assert Feed.objects.get(name="Slow").last_error.startswith("timed out")
     assert Feed.objects.get(name="Launch RSS").last_error == ""
     assert run.feeds_read == 3
@@ -324,7 +325,7 @@ def test_ingest_command_prints_the_run_record(feeds, fake_panel):
     text = out.getvalue()
     assert "pipeline 2026-11-24: done (attempt 1)" in text
     assert "imported 3" in text
-    assert "feed 'Slow': timed out" in text
+    assert f"feed 'Slow' ({feeds['Slow'].url}): timed out" in text
     out = StringIO()
     call_command("ingest", "--date", "2026-11-24", stdout=out)
     assert "already done" in out.getvalue()
@@ -358,3 +359,120 @@ def test_failed_persona_reviews_are_counted_in_the_note(monkeypatch):
     )
     assert services.review([1, 2]) == (2, "1 persona reviews failed")
     assert services.review([]) == (0, "")
+
+
+def test_a_feed_on_a_private_address_is_refused_and_recorded(
+    starter_catalog, feed_server, fake_panel, settings
+):
+    settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = False
+    dev = Category.objects.get(slug="developer-tools")
+    url = feed_server.add("/rss", rss([("Sneaky", "https://sneaky.example/", "x")]))
+    feed = Feed.objects.create(name="Internal", url=url, category=dev)
+    run = services.run_pipeline(DAY)
+    assert run.status == RunStatus.DONE
+    assert run.feed_errors[str(feed.pk)].startswith("refused: 127.0.0.1 resolves to 127.0.0.1")
+    assert "public addresses" in run.feed_errors[str(feed.pk)]
+    assert feed_server.hits == {}  # nothing was fetched
+    assert run.feeds_read == 0 and not FeedEntry.objects.exists()
+    feed.refresh_from_db()
+    assert feed.last_error.startswith("refused:")
+
+
+def test_feeds_with_the_same_name_keep_their_own_errors(
+    starter_catalog, feed_server, fake_panel, client, django_user_model
+):
+    dev = Category.objects.get(slug="developer-tools")
+    broken_url = feed_server.add("/broken", "<html>oops</html>", content_type="text/html")
+    good_url = feed_server.add("/rss", rss([("Orbit", "https://orbit.example/", "Orbit ships.")]))
+    broken = Feed.objects.create(name="Launches", url=broken_url, category=dev)
+    Feed.objects.create(name="Launches", url=good_url, category=dev)  # read after the broken one
+    run = services.run_pipeline(DAY)
+    assert run.feed_errors == {str(broken.pk): run.feed_errors[str(broken.pk)]}
+    assert "not a feed" in run.feed_errors[str(broken.pk)]
+    assert run.feeds_read == 1 and Tool.objects.filter(slug="orbit").exists()
+    editor = django_user_model.objects.create_superuser("ed", "ed@example.test", "pw")
+    client.force_login(editor)
+    page = client.get(reverse("ingest:run", args=[DAY.isoformat()])).content.decode()
+    shown = f'<strong>Launches</strong> <span class="muted">{broken_url}</span>: not a feed'
+    assert shown in page
+    assert good_url not in page
+    admin_page = client.get(reverse("admin:ingest_pipelinerun_change", args=[run.pk]))
+    assert f"<strong>Launches</strong> {broken_url}: not a feed" in admin_page.content.decode()
+
+
+def test_a_dripping_feed_is_recorded_and_the_run_goes_on(
+    starter_catalog, feed_server, fake_panel, settings
+):
+    settings.TOOLVERDICT_INGEST_TIMEOUT = 0.5
+    dev = Category.objects.get(slug="developer-tools")
+    drip = feed_server.add("/drip", rss([("Never", "https://never.example/", "x")]), drip=0.2)
+    good = feed_server.add("/rss", rss([("Orbit", "https://orbit.example/", "Orbit ships.")]))
+    slow = Feed.objects.create(name="Drip", url=drip, category=dev)
+    Feed.objects.create(name="Good", url=good, category=dev)
+    run = services.run_pipeline(DAY)
+    assert run.status == RunStatus.DONE
+    assert run.feed_errors[str(slow.pk)].startswith("too slow: not complete after 1.5 s")
+    assert run.feeds_read == 1 and run.imported == 1
+    assert Tool.objects.get(slug="orbit").is_published
+    assert not FeedEntry.objects.filter(feed=slow).exists()
+
+
+def test_entries_of_a_run_that_failed_get_candidates_on_the_next_run_once(
+    feeds, fake_panel, monkeypatch
+):
+    real = services.dedupe_entries
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "dedupe_entries", boom)
+    failed = services.run_pipeline(DAY)
+    assert failed.status == RunStatus.FAILED and failed.new_entries == 5
+    assert not Candidate.objects.exists()
+    PipelineRun.objects.filter(pk=failed.pk).update(attempts=jobs.MAX_ATTEMPTS)  # given up
+
+    monkeypatch.setattr(services, "dedupe_entries", real)
+    nextday = services.run_pipeline(DAY + dt.timedelta(days=1))
+    assert nextday.status == RunStatus.DONE
+    assert nextday.new_entries == 0  # stored the day before, not again
+    assert (nextday.new_candidates, nextday.duplicates, nextday.imported) == (3, 2, 3)
+    assert set(FeedEntry.objects.values_list("run", flat=True)) == {nextday.pk}
+    assert Tool.objects.get(slug="acme-coder").is_published
+
+    # A later forced retry of the failed day finds nothing left to do: one candidate each.
+    retry = services.run_pipeline(DAY, again=True)
+    assert retry.status == RunStatus.DONE and retry.new_candidates == 0
+    assert Candidate.objects.count() == FeedEntry.objects.count() == 5
+    assert not FeedEntry.objects.filter(candidate__isnull=True).exists()
+
+
+def test_entries_of_a_live_run_are_left_to_it(feeds, fake_panel):
+    from django.utils import timezone
+
+    other = PipelineRun.objects.create(
+        day=DAY - dt.timedelta(days=1), status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    entry = FeedEntry.objects.create(
+        feed=feeds["Launch RSS"], guid="live", title="Live Tool", link="https://live.example/"
+    )
+    FeedEntry.objects.filter(pk=entry.pk).update(run=other)
+    run = services.run_pipeline(DAY)
+    assert run.status == RunStatus.DONE
+    entry.refresh_from_db()
+    assert entry.run_id == other.pk and not Candidate.objects.filter(entry=entry).exists()
+
+
+def test_tick_retries_recent_failed_days(starter_catalog, dummy_tasks):
+    now = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
+    long_ago = now - dt.timedelta(hours=2)
+    for days_back, attempts in ((1, 1), (2, jobs.MAX_ATTEMPTS), (9, 1)):
+        PipelineRun.objects.create(
+            day=now.date() - dt.timedelta(days=days_back),
+            status=RunStatus.FAILED,
+            attempts=attempts,
+            finished_at=long_ago,
+        )
+    assert jobs.tick(now) == "ingest 2026-11-24: queued; retrying 2026-11-23"
+    assert sorted(r.args[0] for r in dummy_tasks.results) == ["2026-11-23", "2026-11-24"]
+    assert jobs.tick(now) == "ingest 2026-11-24: queued"  # both already queued
+    assert len(dummy_tasks.results) == 2

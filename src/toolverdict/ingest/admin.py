@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from . import services
 from .models import Candidate, DailyComparison, Feed, FeedEntry, PipelineRun, Submission
@@ -97,8 +99,18 @@ class PipelineRunAdmin(admin.ModelAdmin):
         "published",
     ]
     list_filter = ["status"]
-    readonly_fields = [f.name for f in PipelineRun._meta.fields]
+    readonly_fields = [*(f.name for f in PipelineRun._meta.fields), "feed_error_list"]
     inlines = [DailyComparisonInline]
+
+    @admin.display(description="Feed errors (name, address)")
+    def feed_error_list(self, run: PipelineRun) -> SafeString | str:
+        rows = services.feed_error_rows(run)
+        if not rows:
+            return "-"
+        # format_html_join escapes every value: names, addresses and errors are untrusted.
+        return format_html_join(
+            "", "<p><strong>{}</strong> {}: {}</p>", ((r.name, r.url, r.error) for r in rows)
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

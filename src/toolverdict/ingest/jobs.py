@@ -21,19 +21,15 @@ MAX_ATTEMPTS = 3
 # A failed day waits this long before its next attempt: a transient fault (a full disk,
 # a database restart) gets time to clear instead of using up the attempts in minutes.
 RETRY_AFTER = dt.timedelta(minutes=15)
+# Failed days older than this are not retried (their entries still reach later runs).
+RETRY_DAYS = dt.timedelta(days=7)
 
 
-def tick(now: dt.datetime | None = None) -> str:
-    """Queue the day's pipeline if it is due; returns what it found, for the scheduler log."""
-    now = now or timezone.now()
-    if now.hour < settings.TOOLVERDICT_INGEST_HOUR:
-        return f"ingest: not before {settings.TOOLVERDICT_INGEST_HOUR:02d}:00 UTC"
-    day = now.date()
-    run = get_run(day)
+def _due(now: dt.datetime) -> Q:
     stale = now - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
     # Due: new, queued but never picked up, failed with tries left (after a pause), or
     # running but dead.
-    due = (
+    return (
         Q(status=RunStatus.QUEUED, queued_at__isnull=True)
         | Q(status=RunStatus.QUEUED, queued_at__lt=stale)
         | (
@@ -42,14 +38,44 @@ def tick(now: dt.datetime | None = None) -> str:
         )
         | Q(status=RunStatus.RUNNING, started_at__lt=stale)
     )
+
+
+def _claim(run: PipelineRun, now: dt.datetime) -> bool:
+    """One UPDATE … WHERE decides, so two schedulers cannot both queue the same day."""
     with transaction.atomic():
         claimed = (
             PipelineRun.objects.filter(pk=run.pk)
-            .filter(due)
+            .filter(_due(now))
             .update(queued_at=now, status=RunStatus.QUEUED)
         )
-    if not claimed:
+    if claimed:
+        run_daily_pipeline.enqueue(run.day.isoformat())
+    return bool(claimed)
+
+
+def tick(now: dt.datetime | None = None) -> str:
+    """Queue the day's pipeline if it is due, and retry recent failed days that have
+    attempts left; returns what it found, for the scheduler log."""
+    now = now or timezone.now()
+    if now.hour < settings.TOOLVERDICT_INGEST_HOUR:
+        return f"ingest: not before {settings.TOOLVERDICT_INGEST_HOUR:02d}:00 UTC"
+    day = now.date()
+    run = get_run(day)
+    if _claim(run, now):
+        report = f"ingest {day}: queued"
+    else:
         run.refresh_from_db()
-        return f"ingest {day}: {run.status}"
-    run_daily_pipeline.enqueue(day.isoformat())
-    return f"ingest {day}: queued"
+        report = f"ingest {day}: {run.status}"
+    # An earlier day that failed (a crash after it imported tools, which then stay
+    # hidden) is resumed by its own retry; its stored entries are also adopted by any
+    # later run, so nothing is lost once its attempts are used up.
+    earlier = PipelineRun.objects.filter(
+        day__lt=day,
+        day__gte=day - RETRY_DAYS,
+        status=RunStatus.FAILED,
+        attempts__lt=MAX_ATTEMPTS,
+    ).order_by("day")
+    retried = [str(old.day) for old in earlier if _claim(old, now)]
+    if retried:
+        report += f"; retrying {', '.join(retried)}"
+    return report

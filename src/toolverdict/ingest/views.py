@@ -121,6 +121,6 @@ def run_detail(request: HttpRequest, day: str) -> HttpResponse:
             "run": run,
             "candidates": candidates[:500],
             "comparisons": comparisons,
-            "feed_errors": sorted(run.feed_errors.items()),
+            "feed_errors": services.feed_error_rows(run),
         },
     )

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from toolverdict.ingest.models import PipelineRun, RunStatus
-from toolverdict.ingest.services import run_pipeline
+from toolverdict.ingest.services import feed_error_rows, run_pipeline
 
 
 def _day(value: str) -> dt.date:
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             f"published {run.published}"
             + (f"\n  panel: {run.panel_note}" if run.panel_note else "")
         )
-        for feed, error in sorted(run.feed_errors.items()):
-            self.stdout.write(f"  feed {feed!r}: {error}")
+        for row in feed_error_rows(run):
+            self.stdout.write(f"  feed {row.name!r} ({row.url}): {row.error}")
         if run.status == RunStatus.FAILED:
             raise CommandError(f"pipeline failed: {run.error}")
