@@ -20,6 +20,7 @@ def test_sign_in_vote_and_see_community_change(
 
     settings.COMMUNITY_MIN_VOTES = 1
     settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.SITE_URL = live_server.url  # mailed links point at the public origin
     page.goto(live_server.url + PAGE)
     claude = page.locator('.tool-card[data-tool="claude-4-sonnet"]')
     figure = claude.locator(".community-figure dd")
