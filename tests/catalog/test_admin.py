@@ -103,3 +103,23 @@ def test_unpublish_and_republish_stamps_published_at(starter_catalog):
     assert set_published([tool.pk], True) == 1
     tool.refresh_from_db()
     assert tool.is_published and tool.published_at > tool.created_at
+
+
+@pytest.mark.django_db
+def test_published_at_is_stamped_on_the_save_that_makes_a_tool_visible(starter_catalog):
+    category = Tool.objects.first().category
+    hidden = Tool.objects.create(
+        slug="late-tool",
+        name="Late",
+        vendor="V",
+        category=category,
+        tagline="t",
+        homepage="https://example.com/",
+        pricing="free",
+        is_published=False,
+    )
+    assert hidden.published_at is None
+    hidden.is_published = True
+    hidden.save()
+    hidden.refresh_from_db()
+    assert hidden.published_at is not None and hidden.published_at >= hidden.created_at

@@ -31,8 +31,8 @@ class ToolAdmin(admin.ModelAdmin):
     inlines = [PricePointInline, FactInline]
 
     def save_model(self, request, obj, form, change) -> None:
-        if "is_published" in form.changed_data:
-            obj.published_at = timezone.now() if obj.is_published else None
+        if "is_published" in form.changed_data and obj.is_published:
+            obj.published_at = timezone.now()  # re-published: news again
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change) -> None:

@@ -76,7 +76,7 @@ class Tool(models.Model):
     is_published = models.BooleanField(default=True)
     # When the tool last became visible: the digest's "new this week" is read from it, so a
     # tool imported hidden and published days later is still news when it appears.
-    published_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +88,15 @@ class Tool(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # published_at is "when readers first saw it": stamped on the save that makes the
+        # tool visible, cleared while it is hidden (bulk updates go through set_published).
+        if self.is_published and self.published_at is None:
+            self.published_at = timezone.now()
+        elif not self.is_published:
+            self.published_at = None
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:tool", args=[self.slug])
