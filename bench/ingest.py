@@ -200,6 +200,8 @@ def setup_django(data_dir: Path, embedder: str) -> None:
     os.environ["TOOLVERDICT_DATA_DIR"] = str(data_dir)
     os.environ["TOOLVERDICT_LOG_LEVEL"] = "WARNING"
     os.environ["TOOLVERDICT_INGEST_EMBEDDER"] = embedder
+    # The benchmark's feed server is on loopback, which the address guard refuses by default.
+    os.environ["TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES"] = "true"
     os.environ["TOOLVERDICT_TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
     os.environ.pop("DATABASE_URL", None)
     import django
