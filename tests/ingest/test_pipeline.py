@@ -476,3 +476,14 @@ def test_tick_retries_recent_failed_days(starter_catalog, dummy_tasks):
     assert sorted(r.args[0] for r in dummy_tasks.results) == ["2026-11-23", "2026-11-24"]
     assert jobs.tick(now) == "ingest 2026-11-24: queued"  # both already queued
     assert len(dummy_tasks.results) == 2
+
+
+def test_feed_error_rows_read_old_and_orphaned_keys(starter_catalog):
+    run = PipelineRun.objects.create(
+        day=DAY, feed_errors={"Old Name": "HTTP 500 from the feed server", "99999": "gone"}
+    )
+    rows = services.feed_error_rows(run)
+    assert [(r.name, r.url, r.error) for r in rows] == [
+        ("Old Name", "", "HTTP 500 from the feed server"),
+        ("feed 99999", "", "gone"),
+    ]

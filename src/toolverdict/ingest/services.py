@@ -196,14 +196,16 @@ class FeedErrorRow:
 
 def feed_error_rows(run: PipelineRun) -> list[FeedErrorRow]:
     """The run's feed errors with each feed's name and address, for the run page, the
-    admin and the command. Keys are feed pks; a feed deleted since shows its pk."""
+    admin and the command. Keys are feed pks; a feed deleted since shows its pk, and a
+    record written before errors were keyed by pk shows the feed name it was keyed by."""
     pks = [int(key) for key in run.feed_errors if str(key).isdigit()]
     by_pk = Feed.objects.in_bulk(pks)
     rows = []
     for key, error in run.feed_errors.items():
         feed = by_pk.get(int(key)) if str(key).isdigit() else None
         if feed is None:
-            rows.append(FeedErrorRow(f"feed {key}", "", str(error)))
+            name = f"feed {key}" if str(key).isdigit() else str(key)
+            rows.append(FeedErrorRow(name, "", str(error)))
         else:
             rows.append(FeedErrorRow(feed.name, feed.url, str(error)))
     return sorted(rows, key=lambda row: (row.name, row.url))
