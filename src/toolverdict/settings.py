@@ -259,7 +259,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "sesame.backends.ModelBackend",
 ]
-SESAME_TOKEN_NAME = "sesame"
+SESAME_TOKEN_NAME = "sesame"  # noqa: S105 - the query parameter name, not a secret
 SESAME_MAX_AGE = env.int("COMMUNITY_SIGNIN_LINK_MAX_AGE", default=15 * 60)
 SESAME_ONE_TIME = True
 SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
