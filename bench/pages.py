@@ -13,11 +13,12 @@ import http.client
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_env, gunicorn, manage, summary, temp_data_dir  # noqa: E402
+from _common import ROOT, bench_env, gunicorn, manage, summary, temp_data_dir  # noqa: E402
 
 ENDPOINTS = {
     "minimal view (/healthz)": "/healthz",
@@ -69,16 +70,33 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per endpoint per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--no-panel", action="store_true", help="pages without reviews")
     args = parser.parse_args()
 
     with temp_data_dir() as data_dir:
         env = bench_env(data_dir)
         manage(env, "migrate", "-v0")
         manage(env, "import", "--starter")
+        if not args.no_panel:
+            # A full four-persona panel on both tools, so the pages render real scorecards;
+            # written by the scripted stand-in model (the panel benchmark times the model).
+            manage(
+                {
+                    **env,
+                    "PYTHONPATH": f"{env['PYTHONPATH']}:{ROOT}",
+                    "TOOLVERDICT_PANEL_MODEL": "python:tests.panel.fakes.ScriptedModel",
+                },
+                "review",
+                "claude-4-sonnet",
+                "smolvlm-2-5",
+            )
         with gunicorn(env, workers=2) as base:
             results: dict[str, tuple[list[int], list[float]]] = {k: ([], []) for k in ENDPOINTS}
             for path in ENDPOINTS.values():  # warm-up
                 hammer(base, path, 0.5, 1)
+            page = urllib.request.urlopen(base + ENDPOINTS["comparison page"]).read().decode()  # noqa: S310
+            if not args.no_panel and page.count("verdict-ship") < 8:
+                raise SystemExit("the panel was not written; the benchmark would be meaningless")
             for _ in range(args.rounds):
                 for name, path in ENDPOINTS.items():
                     rps, lat = hammer(base, path, args.seconds, args.concurrency)
@@ -90,6 +108,7 @@ def main() -> None:
     print(
         f"gunicorn 2 workers, {args.concurrency} keep-alive clients, {args.rounds} rounds x "
         f"{args.seconds}s per endpoint, SQLite, starter catalog"
+        + ("" if args.no_panel else ", four-persona panel on both compared tools")
     )
     print(
         f"{'endpoint':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s vs minimal':>17} "
