@@ -63,3 +63,18 @@ def test_tool_page_queries_do_not_grow_with_facts(client, starter_catalog):
     tool = Tool.objects.get(slug="claude-4-sonnet")
     add_facts(tool, 20)
     assert count_queries(client, url) == before
+
+
+def test_comparison_page_queries_do_not_grow_with_reviews_and_claims(client, starter_catalog):
+    """Four reviews with claims on one tool, then on both: the same number of queries."""
+    from tests.panel.fakes import ScriptedModel
+    from toolverdict.panel.services import review_tools
+
+    url = "/compare/claude-4-sonnet-vs-smolvlm-2-5/"
+    claude, smol = (Tool.objects.get(slug=s) for s in ("claude-4-sonnet", "smolvlm-2-5"))
+    review_tools([claude.pk], ScriptedModel())
+    count_queries(client, url)
+    one_panel = count_queries(client, url)
+    review_tools([smol.pk], ScriptedModel())
+    assert client.get(url).content.decode().count("verdict-ship") >= 8  # both panels shown
+    assert count_queries(client, url) == one_panel
