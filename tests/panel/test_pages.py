@@ -21,7 +21,7 @@ CLAIMS = [
 def _script(request, n):
     persona = request.prompt.persona_block.split(":")[0].removeprefix("You are the ")
     if persona == "Buyer":
-        return ModelError("upstream 503", retryable=False)
+        return ModelError("upstream 503 from llm-gw.internal key sk-live-abc123", retryable=False)
     verdict = "skip" if persona == "Skeptic" else "ship"
     return review_json(verdict, reason=f"{persona} reason.", schema=request.schema, claims=CLAIMS)
 
@@ -41,7 +41,10 @@ def test_tool_page_shows_verdicts_flags_and_labels(client, reviewed):
     assert "67% Panel ship" in html  # 2 ship of 3 valid; the failed Buyer is not counted
     assert "2 of 3 reviewers say ship, 1 skip" in html
     assert "Builder reason." in html and "Skeptic reason." in html
-    assert "Review failed: upstream 503" in html
+    # The failed review shows a fixed sentence; the raw provider text stays in the database.
+    assert "Review failed; it will be retried" in html
+    assert "upstream 503" not in html and "sk-live-abc123" not in html
+    assert "llm-gw.internal" not in html
     assert html.count("local draft") >= 3
     assert "[E3]" in html
     assert html.count('<span class="flag"') == 3  # the $35 claim, once per published review
@@ -84,8 +87,31 @@ def test_withheld_review_text_is_not_published(client, acme):
         ),
     )
     html = client.get(acme.get_absolute_url()).content.decode()
-    assert "Withheld" in html and "Not published: names products not in the dossier" in html
+    assert "Withheld: failed the grounding check" in html
     assert "Secret words" not in html and "Beats HyperForge" not in html
+    assert "HyperForge" not in html  # the grounding problem names it: admin only
+    review = acme.panel_reviews.get(persona_name="Builder", is_current=True)
+    assert "HyperForge" in review.problem and review.reason == "Secret words"
+
+
+def test_compare_api_does_not_leak_withheld_or_failed_text(client, acme, sample_catalog):
+    claims = [{"kind": "opinion", "text": "Beats HyperForge 3 easily.", "evidence": []}]
+
+    def script(request, n):
+        if "Buyer" in request.prompt.persona_block.split(":")[0]:
+            return ModelError("boom at 10.0.0.7 token sk-live-abc123", retryable=False)
+        return review_json(reason="Secret words", schema=request.schema, claims=claims)
+
+    review_tools([acme.pk], ScriptedModel(script))
+    body = client.get("/api/compare/acme-coder/bolt-ide").content.decode()
+    for leaked in ("Secret words", "HyperForge", "sk-live-abc123", "10.0.0.7"):
+        assert leaked not in body
+    data = client.get("/api/compare/acme-coder/bolt-ide").json()
+    reasons = {row["reason"] for row in data["scorecard"]["acme-coder"]}
+    assert reasons == {
+        "Withheld: failed the grounding check",
+        "Review failed; it will be retried",
+    }
 
 
 def test_review_command_runs_the_panel_with_progress(acme, settings):
@@ -106,7 +132,7 @@ def test_compare_command_prints_the_side_by_side_verdict(reviewed, sample_catalo
     text = out.getvalue()
     assert "Acme Coder vs Bolt IDE" in text
     assert "67%" in text and "Skip Skeptic reason." in text
-    assert "Failed upstream 503" in text
+    assert "Review failed; it will be retried" in text and "upstream 503" not in text
     assert "local draft" in text
     with pytest.raises(CommandError):
         call_command("compare", "acme-coder", "missing", stdout=StringIO())

@@ -126,10 +126,32 @@ class ScorecardRow:
     cells: list[ReviewCard | None]
 
 
+# Public wording for reviews that are not published. The model's own text of a withheld
+# review and the raw problem of a failed one (provider/exception text, which can carry
+# partial keys or internal host names) stay in the database, the admin and the logs only.
+WITHHELD_PUBLIC_REASON = "Withheld: failed the grounding check"
+FAILED_PUBLIC_REASON = "Review failed; it will be retried"
+
+
 def _card(review: Review) -> ReviewCard:
+    if not review.is_published:
+        public = (
+            WITHHELD_PUBLIC_REASON
+            if review.status == Review.Status.WITHHELD
+            else FAILED_PUBLIC_REASON
+        )
+        return ReviewCard(
+            verdict="failed",
+            reason=public,
+            is_local_draft=review.is_local_draft,
+            status=review.status,
+            persona=review.persona_name,
+            model_id=review.model_id,
+            problem=public,
+        )
     return ReviewCard(
-        verdict=review.verdict if review.is_published else "failed",
-        reason=review.reason if review.status != Review.Status.FAILED else review.problem,
+        verdict=review.verdict,
+        reason=review.reason,
         is_local_draft=review.is_local_draft,
         status=review.status,
         persona=review.persona_name,
@@ -140,7 +162,6 @@ def _card(review: Review) -> ReviewCard:
         sections={k.replace("_", " ").capitalize(): v for k, v in review.sections.items()},
         support_rate=review.support_rate,
         model_id=review.model_id,
-        problem=review.problem,
     )
 
 
