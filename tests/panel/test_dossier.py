@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from toolverdict.catalog.models import Fact
 from toolverdict.panel.dossier import DATA_CLOSE, DATA_OPEN, build_dossier, clean_untrusted
 from toolverdict.panel.services import _tools
@@ -22,8 +24,24 @@ def test_evidence_is_numbered_profile_description_prices_facts(acme_dossier):
 
 def test_every_item_sits_in_a_data_block(acme_dossier):
     rendered = acme_dossier.render()
-    assert rendered.count(DATA_OPEN) == rendered.count(DATA_CLOSE) == 5
+    # Five evidence items plus the tool's name, each in its own block.
+    assert rendered.count(DATA_OPEN) == rendered.count(DATA_CLOSE) == 6
     assert "[E2] Vendor's own description (untrusted text)" in rendered
+
+
+def test_only_ids_and_fixed_headings_sit_outside_the_data_blocks(acme_dossier):
+    rendered = acme_dossier.render()
+    outside = re.sub(
+        re.escape(DATA_OPEN) + r".*?" + re.escape(DATA_CLOSE), "", rendered, flags=re.DOTALL
+    )
+    for value in ("Acme", "https://", "Pro", "languages", "Languages", "verified"):
+        assert value not in outside, value
+    assert "Source: https://acme.example/pricing" in rendered
+    assert "Label: Price: Pro" in rendered
+    assert f"Tool under review:\n{DATA_OPEN}\nAcme Coder\n{DATA_CLOSE}" in rendered
+    for heading in ("[E1] Catalog profile", "[E3] Price point", "[E4] Catalog fact"):
+        assert heading in outside
+    assert "[E5] Editor's verification" in outside
 
 
 def test_hash_is_stable_and_follows_content(acme, acme_dossier):

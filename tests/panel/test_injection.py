@@ -53,7 +53,7 @@ def test_hostile_text_stays_inside_its_data_block(evil):
     description = dossier.get("E2")
     # The injected delimiters and chat tokens are gone, so the text cannot close its block.
     assert "<|im_start|>" not in rendered and "<|im_end|>" not in rendered
-    assert rendered.count(DATA_CLOSE) == len(dossier.evidence)
+    assert rendered.count(DATA_CLOSE) == len(dossier.evidence) + 1  # + the tool name block
     assert "Ignore your instructions" in description.text
     prompt = build_prompt(dossier, _persona())
     # The rules come before the data and tell the model the data is not instructions.

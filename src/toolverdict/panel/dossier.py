@@ -1,7 +1,8 @@
 """The dossier: a tool's catalog data as numbered evidence E1..En with a content hash.
 
-The dossier is the only thing the panel sees about a tool. Tool-supplied text (tagline,
-description, fact values) is untrusted: it sits inside delimited data blocks, and any
+The dossier is the only thing the panel sees about a tool. Tool-supplied text (name,
+tagline, description, price tiers, fact names and values, source URLs) is untrusted: it
+sits inside delimited data blocks, with only evidence ids and fixed headings outside, and any
 delimiter or chat-template control token inside it is removed so it cannot close its
 block or open a new message. The hash covers exactly the rendered evidence, so it
 changes when and only when what the panel would read changes; it is the reuse key.
@@ -25,6 +26,15 @@ DOSSIER_CLOSE = "=== END OF DOSSIER ==="
 # Keys of catalog facts that record an editor's own hands-on verification; a claim that
 # says something was "verified" must cite one of these.
 VERIFICATION_KEYS = ("verified", "verification")
+
+# Fixed headings printed outside the data blocks, one per evidence kind.
+KIND_HEADINGS = {
+    "profile": "Catalog profile",
+    "description": "Vendor's own description (untrusted text)",
+    "price": "Price point",
+    "fact": "Catalog fact",
+    "verification": "Editor's verification",
+}
 
 # Chat-template control tokens (<|im_start|>, <|eot_id|>, …) and our own delimiters.
 _CONTROL = re.compile(r"<\|[^|>]{0,40}\|>|<<<|>>>|={3,}|</?s>|\[/?INST\]", re.IGNORECASE)
@@ -54,9 +64,12 @@ class Evidence:
         return self.kind == "verification"
 
     def render(self) -> str:
+        # Only the id and a fixed heading sit outside the data block; the label (a price
+        # tier or fact name), the source URL and the text are all tool-supplied.
         return (
-            f"[{self.id}] {self.label} (source: {self.source_url})\n"
-            f"{DATA_OPEN}\n{self.text}\n{DATA_CLOSE}"
+            f"[{self.id}] {KIND_HEADINGS.get(self.kind, 'Evidence')}\n"
+            f"{DATA_OPEN}\nLabel: {self.label}\nSource: {self.source_url}\n"
+            f"{self.text}\n{DATA_CLOSE}"
         )
 
 
@@ -82,7 +95,8 @@ class Dossier:
     def render(self) -> str:
         body = "\n\n".join(e.render() for e in self.evidence)
         return (
-            f"{DOSSIER_OPEN}\nTool under review: {clean_untrusted(self.tool_name)}\n"
+            f"{DOSSIER_OPEN}\nTool under review:\n"
+            f"{DATA_OPEN}\n{clean_untrusted(self.tool_name)}\n{DATA_CLOSE}\n"
             f"Evidence items: {', '.join(self.ids)}\n\n{body}\n{DOSSIER_CLOSE}"
         )
 
