@@ -11,8 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from tests.panel.fakes import FlakyModel, ScriptedModel, review_json
 from toolverdict.catalog.models import Fact
 from toolverdict.panel.llm import ModelError
+from toolverdict.panel.llm.local import MODEL_ID, LocalModel
+from toolverdict.panel.llm.openai_compat import OpenAIModel
 from toolverdict.panel.models import Claim, Review
-from toolverdict.panel.prompts import PROMPT_VERSION
+from toolverdict.panel.personas import DEFAULT_DIR, load_personas
+from toolverdict.panel.prompts import PROMPT_VERSION, prompt_version
 from toolverdict.panel.services import panel_summaries, review_tools, scorecard_rows
 
 
@@ -37,7 +40,12 @@ def test_review_stores_provenance_and_grounded_claims(acme):
         (name, "published", "ship", False) for name in ("Builder", "Skeptic", "Futurist", "Buyer")
     ]
     review = Review.objects.get(tool=acme, persona="builder")
-    assert review.model_id == "test:scripted" and review.prompt_version == PROMPT_VERSION
+    assert review.model_id == "test:scripted"
+    builder = next(p for p in load_personas() if p.slug == "builder")
+    assert review.prompt_version == prompt_version(builder)
+    assert (
+        review.prompt_version.startswith(f"{PROMPT_VERSION}+") and len(review.prompt_version) <= 20
+    )
     assert len(review.dossier_hash) == 64
     assert (review.input_tokens, review.output_tokens, review.cached_tokens) == (100, 20, 80)
     assert review.support_rate == 1.0 and review.is_current and review.attempts == 1
@@ -62,6 +70,50 @@ def test_a_changed_dossier_is_reviewed_again(acme):
     assert len(again.requests) == 4
     assert Review.objects.count() == 8
     assert Review.objects.filter(is_current=True).count() == 4  # pages see the new ones
+
+
+def test_changed_persona_instructions_are_reviewed_again(acme, settings, tmp_path):
+    for path in DEFAULT_DIR.glob("*.toml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    settings.TOOLVERDICT_PERSONAS_DIR = str(tmp_path)
+    review_tools([acme.pk], ScriptedModel())
+    builder = tmp_path / "builder.toml"
+    text = builder.read_text()
+    assert 'instructions = """Judge' in text
+    builder.write_text(text.replace('instructions = """Judge', 'instructions = """Be terse. Judge'))
+    again = ScriptedModel()
+    outcomes = review_tools([acme.pk], again)
+    # Only the edited persona is asked again; the others' reviews still stand.
+    assert [(o.persona, o.reused) for o in outcomes] == [
+        ("Builder", False),
+        ("Skeptic", True),
+        ("Futurist", True),
+        ("Buyer", True),
+    ]
+    assert len(again.requests) == 1 and "Be terse." in again.requests[0].prompt.persona_block
+    changed = next(p for p in load_personas() if p.slug == "builder")
+    current = Review.objects.get(persona="builder", is_current=True)
+    assert current.prompt_version == prompt_version(changed)
+    assert Review.objects.filter(persona="builder").count() == 2
+
+
+def test_another_openai_server_or_gguf_file_is_another_model(acme, settings):
+    default = OpenAIModel("gpt-4o-mini", api_key="k")
+    other = OpenAIModel("gpt-4o-mini", api_key="k", base_url="http://user:pw@vllm.lan:8000/v1")
+    assert default.model_id == "openai:gpt-4o-mini"
+    assert other.model_id == "openai:gpt-4o-mini@vllm.lan:8000"  # no credentials in the id
+    assert LocalModel().model_id == MODEL_ID
+    settings.TOOLVERDICT_LOCAL_MODEL_PATH = "/models/Qwen2.5-0.5B-Instruct.Q4_K_M.gguf"
+    assert LocalModel().model_id == "local:Qwen2.5-0.5B-Instruct.Q4_K_M.gguf"
+
+    first, second = ScriptedModel(), ScriptedModel()
+    first.model_id, second.model_id = default.model_id, other.model_id
+    review_tools([acme.pk], first)
+    outcomes = review_tools([acme.pk], second)
+    assert not any(o.reused for o in outcomes) and len(second.requests) == 4
+    assert set(Review.objects.filter(is_current=True).values_list("model_id", flat=True)) == {
+        other.model_id
+    }
 
 
 def test_transient_errors_are_retried(acme, settings):

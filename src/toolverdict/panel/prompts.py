@@ -6,12 +6,16 @@ reuse, OpenAI/vLLM prefix caching and Anthropic ``cache_control`` pay for the do
 once per tool instead of once per persona. ``persona_first`` exists only so the
 benchmark can measure what the layout is worth.
 
-Bump ``PROMPT_VERSION`` whenever the rules or the layout change: it is part of the reuse
-key, so a new version re-reviews everything.
+Bump ``PROMPT_VERSION`` whenever the layout changes. The stored prompt version is
+``prompt_version(persona)``: PROMPT_VERSION plus a short hash of the rules, the persona's
+own prompt text (lens, instructions, sections) and the review schema, so editing any of
+them re-reviews instead of reusing reviews written from the old text.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -75,3 +79,20 @@ def build_prompt(
         persona_block=persona_block(persona),
         layout=layout,
     )
+
+
+def prompt_version(persona: Persona) -> str:
+    """The reuse key's prompt part for this persona: ``panel-v1+1a2b3c4d`` (<= 20 chars)."""
+    from .dossier import Evidence
+    from .schema import json_schema, review_model
+
+    # The schema depends on the dossier only through its evidence ids; a fixed stand-in
+    # dossier makes the hash follow the schema's own definition.
+    stand_in = Dossier(0, "", (Evidence("E1", "profile", "", "", ""),), "")
+    schema = json_schema(review_model(stand_in, persona))
+    material = json.dumps(
+        [RULES, persona.slug, persona.name, persona_block(persona), schema],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return f"{PROMPT_VERSION}+{hashlib.sha256(material.encode()).hexdigest()[:8]}"

@@ -30,7 +30,7 @@ from .grounding import check_review
 from .llm import Generation, ModelError, ReviewModel, ReviewRequest, get_review_model
 from .models import Claim, Review
 from .personas import Persona, load_personas
-from .prompts import PROMPT_VERSION, build_prompt
+from .prompts import build_prompt, prompt_version
 from .schema import json_schema, review_model
 
 log = logging.getLogger(__name__)
@@ -284,7 +284,7 @@ def _store(
         "tool": tool,
         "persona": persona.slug,
         "model_id": model.model_id,
-        "prompt_version": PROMPT_VERSION,
+        "prompt_version": prompt_version(persona),
         "dossier_hash": dossier.hash,
     }
     with transaction.atomic():
@@ -411,19 +411,20 @@ def review_tools(
     personas = load_personas()
     names = known_names()
     outcomes: list[ReviewOutcome] = []
+    versions = {p.slug: prompt_version(p) for p in personas}
     for tool in _tools(tool_ids):
         dossier = build_dossier(tool)
         existing = {
-            r.persona: r
+            (r.persona, r.prompt_version): r
             for r in Review.objects.filter(
                 tool=tool,
                 model_id=model.model_id,
-                prompt_version=PROMPT_VERSION,
+                prompt_version__in=set(versions.values()),
                 dossier_hash=dossier.hash,
             )
         }
         for persona in personas:
-            review = existing.get(persona.slug)
+            review = existing.get((persona.slug, versions[persona.slug]))
             reused = review is not None and review.status != Review.Status.FAILED and not force
             if reused:
                 _make_current(review)
@@ -436,7 +437,7 @@ def review_tools(
                         tool=tool,
                         persona=persona.slug,
                         model_id=model.model_id,
-                        prompt_version=PROMPT_VERSION,
+                        prompt_version=versions[persona.slug],
                         dossier_hash=dossier.hash,
                     )
                     reused = True

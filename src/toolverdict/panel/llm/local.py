@@ -98,13 +98,20 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 class LocalModel:
     """`ReviewModel` backed by the bundled SmolLM2 GGUF."""
 
-    model_id = MODEL_ID
     is_local_draft = True
     prices = Prices()  # runs on our own CPU: no per-token bill
 
     def __init__(self, n_ctx: int | None = None, n_threads: int | None = None) -> None:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
+
+    @property
+    def model_id(self) -> str:
+        """The bundled model's id, or the configured GGUF file's name: another file is
+        another model, so its reviews must not be reused for this one (or the reverse)."""
+        configured = getattr(settings, "TOOLVERDICT_LOCAL_MODEL_PATH", None)
+        name = Path(configured).name if configured else GGUF_NAME
+        return MODEL_ID if name == GGUF_NAME else f"local:{name}"[:120]
 
     def prompt_text(self, request: ReviewRequest) -> str:
         return chatml([(m.role, m.content) for m in request.prompt.messages])

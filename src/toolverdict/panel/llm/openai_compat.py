@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -52,7 +53,12 @@ class OpenAIModel:
         import openai
 
         self.model = model
-        self.model_id = f"openai:{model}"
+        # A different server is a different model even under the same name (a local vLLM
+        # "gpt-4o-mini" is not OpenAI's): the host is part of the reuse key when not default.
+        host = urlsplit(base_url or settings.TOOLVERDICT_OPENAI_BASE_URL or "").netloc.lower()
+        host = host.rpartition("@")[2]  # never credentials from the URL
+        suffix = f"@{host}" if host and host != "api.openai.com" else ""
+        self.model_id = f"openai:{model}{suffix}"[:120]
         self.prices = prices_for(model)
         self.response_format = response_format or settings.TOOLVERDICT_OPENAI_RESPONSE_FORMAT
         if self.response_format not in ("json_schema", "json_object"):
