@@ -115,4 +115,15 @@ def test_real_model_with_a_hostile_description_leaks_nothing(client, evil, setti
             assert again.status == claim.support
     html = client.get(evil.get_absolute_url()).content.decode()
     assert not repeats_rules([html])
-    assert "<|im_start|>" not in html
+    # The chat tokens never reached the model: the dossier (the prompt's tool text) has
+    # them removed. Autoescaping alone would hide the raw form on the page, so also check
+    # that the escaped form is absent: the page shows the cleaned text, not the token.
+    assert "<|im_start|>" not in dossier.render() and "im_start" not in dossier.render()
+    prompt = build_prompt(dossier, _persona())
+    assert not any("im_start" in m.content for m in prompt.messages)
+    # The catalog shows the vendor's own text, escaped; the panel's evidence list shows
+    # the cleaned dossier text, without the token in any form.
+    assert "<|im_start|>" not in html and "&lt;|im_start|&gt;" in html
+    evidence = html[html.index('<ol class="facts">') :]
+    evidence = evidence[: evidence.index("</ol>")]
+    assert 'id="evidence-E2"' in evidence and "im_start" not in evidence

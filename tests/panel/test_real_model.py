@@ -122,9 +122,10 @@ def llama_server(tmp_path_factory):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail(
-                    f"llama_cpp.server did not start: {proc.stderr.read().decode()[-2000:]}"
-                )
+                log.flush()
+                # stdout and stderr both go to the log file (proc.stderr is None).
+                tail = log_path.read_bytes().decode(errors="replace")[-2000:]
+                pytest.fail(f"llama_cpp.server did not start: {tail}")
             time.sleep(0.3)
     yield base
     proc.terminate()
