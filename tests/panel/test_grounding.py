@@ -111,27 +111,6 @@ def test_invented_product_name_withholds_the_review(acme_dossier):
     assert "CodeWizard" in check.withheld_reason
 
 
-def test_an_unknown_name_opening_a_sentence_withholds_the_review(acme_dossier):
-    assert "Cursor" not in acme_dossier.text
-    check = _review(acme_dossier, [("opinion", "Cursor does this better.", [])])
-    assert not check.publishable and check.invented_names == ["Cursor"]
-    # A reason or a section opening with the name is caught the same way.
-    check = _review(acme_dossier, [], reason="Cursor does this better.")
-    assert check.invented_names == ["Cursor"]
-
-
-def test_common_sentence_openers_are_not_names(acme_dossier):
-    openers = [
-        "The tool edits code from the terminal.",
-        "This is solid. It works. Its plan is fair. Supports Python well.",
-        "Ship it: for teams with a terminal habit. Costs little. Clearly useful.",
-    ]
-    check = _review(acme_dossier, [("opinion", text, []) for text in openers])
-    assert check.invented_names == [] and check.publishable
-    # Names the dossier does have pass even when they open the sentence.
-    assert _review(acme_dossier, [("opinion", "Acme Coder is quick.", [])]).publishable
-
-
 def test_catalog_names_are_not_invented(acme_dossier):
     check = _review(
         acme_dossier, [("opinion", "It competes directly with Bolt IDE.", [])], known=["Bolt IDE"]

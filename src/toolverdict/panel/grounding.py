@@ -153,40 +153,8 @@ def _numbers(text: str, *, both_forms: bool) -> set[Decimal]:
     return found
 
 
-# Common words that open a sentence. A capitalised first word outside this list (and not
-# an obvious inflected verb or adverb, see _INFLECTED) is treated as a possible name, so
-# "Cursor does this better." is caught. Extend it when a common opener gets withheld.
-SENTENCE_STARTERS = frozenset(
-    """a about above after again against all also although always an and another any anyone
-    anything are as at be because before being best better both but by can could despite
-    do does done each either even every everything few first for from get gets given good
-    great has have having he her here his how however i if in instead into is it its just
-    last less like little lots many may maybe more most much must my neither never next no
-    none nor not nothing now of off often on once one only or other otherwise our out over
-    overall per perhaps plenty pricing price prices quite rather really same second see she
-    should since so some solid something still strong such teams than that the their them
-    then there therefore these they this those though three thus to today too two under
-    unless unlike until up use users using usually very was we well were what whatever when
-    where whether which while who whoever why will with within without worth would yes yet
-    you your ship skip weak worse cheap cheaper expensive fast faster slow slower simple easy
-    hard clear great nice new old large small high low big free paid open local remote fine
-    okay ok reliable useful mature early promising risky pricey affordable generous limited
-    pick choose try avoid consider wait go buy adopt expect note beware watch look start keep
-    stick prefer recommend decent handy capable polished ideal excellent poor fair pleasant
-    reasonable modest impressive honest sure great nice bad lean thin rich broad narrow
-    developers teams setup install installation support pricing docs documentation""".split()  # noqa: SIM905
-)
-# Verbs and adverbs ("Supports", "Costs", "Requires", "Clearly", "Running", "Based")
-# commonly open a claim; product names rarely end like this.
-_INFLECTED = re.compile(r"^[A-Z][a-z]{2,}(?:s|ed|ing|ly)$")
-
-
-def names_in(text: str, *, sentence_initial: bool = False) -> list[str]:
-    """Words that look like names: capitalised mid-sentence, CamelCase, or letters+digits.
-
-    With ``sentence_initial`` a capitalised first word of a sentence counts too unless it
-    is a common opener; the review-level invented-name gate uses this.
-    """
+def names_in(text: str) -> list[str]:
+    """Words that look like names: capitalised mid-sentence, CamelCase, or letters+digits."""
     names: list[str] = []
     for sentence in _SENTENCE_BREAK.split(text):
         for position, m in enumerate(_TOKEN.finditer(sentence)):
@@ -195,14 +163,7 @@ def names_in(text: str, *, sentence_initial: bool = False) -> list[str]:
                 continue
             inner_caps = any(c.isupper() for c in word[1:])
             has_digit = any(c.isdigit() for c in word)
-            opener = (
-                sentence_initial
-                and position == 0
-                and word[0].isupper()
-                and word.lower() not in SENTENCE_STARTERS
-                and not _INFLECTED.match(word)
-            )
-            if (word[0].isupper() and position > 0) or inner_caps or has_digit or opener:
+            if (word[0].isupper() and position > 0) or inner_caps or has_digit:
                 names.append(word)
     return names
 
@@ -282,7 +243,7 @@ def invented_names(texts: Iterable[str], dossier: Dossier, known_names: Iterable
     known = dossier.text + "\n" + "\n".join(known_names)
     found: list[str] = []
     for text in texts:
-        for name in names_in(_dates(text)[2], sentence_initial=True):
+        for name in names_in(_dates(text)[2]):
             if name not in found and not _contains_word(known, name):
                 found.append(name)
     return found
