@@ -35,11 +35,6 @@ def rate_limit(name: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
-def ip_header() -> str:
-    """The META key holding the client IP behind a proxy, or "" to use REMOTE_ADDR."""
-    return str(getattr(settings, "TOOLVERDICT_IP_HEADER", "") or "")
-
-
 def burst_window() -> timedelta:
     return timedelta(minutes=float(getattr(settings, "COMMUNITY_BURST_WINDOW_MINUTES", 60)))
 

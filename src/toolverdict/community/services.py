@@ -21,11 +21,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
-from django.http import HttpRequest
 from django.utils import timezone
 
 from toolverdict.catalog.models import Category, Tool
-from toolverdict.core.net import client_ip as core_client_ip
 
 from . import bradley_terry, conf
 from .models import Ballot, Member, PairVote, ToolVote, VoteEvent
@@ -149,11 +147,6 @@ def pair_split(left: Tool, right: Tool) -> PairSplit:
 def canonical_tools(x: Tool, y: Tool) -> tuple[Tool, Tool]:
     """The pair in canonical order (slugs sorted), as catalog.services.canonical_pair."""
     return (x, y) if x.slug <= y.slug else (y, x)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client address (see core.net.client_ip: one rule for every rate limit)."""
-    return core_client_ip(request)
 
 
 def ip_hash(ip: str) -> str:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, categories_with_counts
+from toolverdict.core.net import client_ip
 
 from . import accounts, conf, ratelimit, services
 from .forms import PairVoteForm, SignInForm, ToolVoteForm
@@ -66,7 +67,7 @@ def _within_limits(request: HttpRequest) -> bool:
     # Both limits are counted on every attempt, so one busy IP cannot hide behind
     # fresh accounts and one account cannot hide behind fresh IPs.
     by_user = ratelimit.allow("vote_user", str(request.user.pk))
-    by_ip = ratelimit.allow("vote_ip", services.client_ip(request))
+    by_ip = ratelimit.allow("vote_ip", client_ip(request))
     return by_user and by_ip
 
 
@@ -96,7 +97,7 @@ def vote_tool(request: HttpRequest, slug: str) -> HttpResponse:
         context["community"] = services.community_figures([tool])[tool.pk]
         return _refused(request, "community/_tool_vote.html", context, 429)
     value = form.cleaned_data["value"]
-    services.cast_tool_vote(request.user, tool, value, ip=services.client_ip(request))
+    services.cast_tool_vote(request.user, tool, value, ip=client_ip(request))
     if request.htmx:
         context["community"] = services.community_figures([tool])[tool.pk]
         response = render(request, "community/_tool_vote.html", context)
@@ -124,7 +125,7 @@ def vote_pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if not _within_limits(request):
         return _refused(request, "community/_pair_vote.html", context, 429)
     winner = left if form.cleaned_data["winner"] == a else right
-    services.cast_pair_vote(request.user, left, right, winner, ip=services.client_ip(request))
+    services.cast_pair_vote(request.user, left, right, winner, ip=client_ip(request))
     if request.htmx:
         response = render(request, "community/_pair_vote.html", context)
     else:
@@ -147,7 +148,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             # whatever host this request arrived under.
             next_url = _safe_next_on_site(form.cleaned_data["next"])
             if not (
-                ratelimit.allow("signin_ip", services.client_ip(request))
+                ratelimit.allow("signin_ip", client_ip(request))
                 and ratelimit.allow("signin_email", email)
             ):
                 form.add_error(None, "Too many sign-in emails requested. Try again later.")

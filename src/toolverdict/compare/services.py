@@ -49,16 +49,19 @@ def cheapest_by_unit(tool: Tool) -> dict[tuple[str, str], PricePoint]:
     return cheapest
 
 
+def pricing_models_line(a: Tool, b: Tool) -> str:
+    """One sentence on the two pricing models ("Both are free." / "A is paid; B is free.")."""
+    if a.pricing == b.pricing:
+        return f"Both are {a.get_pricing_display().lower()}."
+    return (
+        f"{a.name} is {a.get_pricing_display().lower()}; "
+        f"{b.name} is {b.get_pricing_display().lower()}."
+    )
+
+
 def pricing_read(a: Tool, b: Tool) -> list[str]:
     """Plain sentences comparing the two pricing models and any like-for-like unit prices."""
-    lines = []
-    if a.pricing == b.pricing:
-        lines.append(f"Both are {a.get_pricing_display().lower()}.")
-    else:
-        lines.append(
-            f"{a.name} is {a.get_pricing_display().lower()}; "
-            f"{b.name} is {b.get_pricing_display().lower()}."
-        )
+    lines = [pricing_models_line(a, b)]
     a_prices, b_prices = cheapest_by_unit(a), cheapest_by_unit(b)
     for key in sorted(a_prices.keys() & b_prices.keys()):
         pa, pb = a_prices[key], b_prices[key]

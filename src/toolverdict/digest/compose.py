@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from toolverdict.catalog.models import Tool
 from toolverdict.catalog.services import canonical_pair
+from toolverdict.compare.services import pricing_models_line
 from toolverdict.panel.services import PanelSummary, panel_summaries
 
 from .models import Issue, Section
@@ -106,14 +107,8 @@ def pair_body(a: Tool, b: Tool, summaries: dict[int, PanelSummary]) -> str:
     lines = [
         f"{a.name} ({a.vendor}): {sentence(a.tagline)} Panel: {pct(a)}.",
         f"{b.name} ({b.vendor}): {sentence(b.tagline)} Panel: {pct(b)}.",
+        pricing_models_line(a, b),
     ]
-    if a.pricing == b.pricing:
-        lines.append(f"Both are {a.get_pricing_display().lower()}.")
-    else:
-        lines.append(
-            f"{a.name} is {a.get_pricing_display().lower()}; "
-            f"{b.name} is {b.get_pricing_display().lower()}."
-        )
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from toolverdict.core.net import client_ip as core_client_ip
+from toolverdict.core.net import client_ip
 
 from . import services
 from .forms import SignupForm
@@ -22,10 +22,6 @@ from .rendering import issue_context
 from .services import ConfirmOutcome
 
 log = logging.getLogger(__name__)
-
-
-def client_ip(request: HttpRequest) -> str:
-    return core_client_ip(request) or "unknown"
 
 
 def _signup_response(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -39,7 +35,7 @@ def _signup_response(request: HttpRequest, template: str, context: dict, status:
 @require_POST
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST)
-    if not services.signup_allowed(client_ip(request)):
+    if not services.signup_allowed(client_ip(request) or "unknown"):
         return _signup_response(
             request, "digest/signup_result.html", {"signup_state": "limited", "form": form}, 429
         )

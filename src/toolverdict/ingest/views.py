@@ -27,17 +27,13 @@ from .models import (
 )
 
 
-def _client_address(request: HttpRequest) -> str:
-    return client_ip(request)
-
-
 def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SubmissionForm(request.POST)
         if form.is_bot:
             # Look like success, so the bot learns nothing; nothing is stored.
             return redirect("ingest:submit_thanks")
-        client = services.client_hash(_client_address(request))
+        client = services.client_hash(client_ip(request))
         if services.rate_limited(client):
             return render(
                 request,
