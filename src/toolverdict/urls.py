@@ -13,7 +13,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("toolverdict.compare.urls")),
     path("", include("toolverdict.catalog.urls")),
-    path("", include("toolverdict.panel.urls")),
     path("", include("toolverdict.community.urls")),
     path("", include("toolverdict.digest.urls")),
     path("", include("toolverdict.ingest.urls")),
