@@ -212,8 +212,9 @@ LOGGING = {
 }
 
 # --- toolverdict ----------------------------------------------------------------------
-# Which model writes the panel: "local" (bundled SmolLM2, default), "openai:<model>",
-# "anthropic:<model>". See docs/panel.md.
+# Which model writes the panel: "local" (bundled Qwen2.5-Coder-1.5B, default),
+# "local:smollm2", "local:/path/to/file.gguf", "openai:<model>", "anthropic:<model>".
+# See docs/panel.md.
 TOOLVERDICT_PANEL_MODEL = env("TOOLVERDICT_PANEL_MODEL", default="local")
 TOOLVERDICT_OPENAI_BASE_URL = env("TOOLVERDICT_OPENAI_BASE_URL", default="") or None
 # Periodic jobs run by `toolverdict scheduler` (and `toolverdict up`). Each is a dotted
@@ -238,12 +239,21 @@ TOOLVERDICT_DIGEST_LEASE_SECONDS = env.int("TOOLVERDICT_DIGEST_LEASE_SECONDS", d
 TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.digest.jobs.tick")
 
 # --- panel (the AI reviewer panel; see docs/panel.md) -----------------------------------
-# Local backend: context size and threads for the bundled SmolLM2 model, and an optional
-# path to another GGUF file. Remote backends: prices in USD per million tokens for the
-# cost estimate ("input,cached_input,output"), request timeout and retry attempts.
+# Local backend: context size and threads for the local model, where assembled model
+# files live, and an optional path to another GGUF file with its expected SHA-256.
+# Remote backends: prices in USD per million tokens for the cost estimate
+# ("input,cached_input,output"), request timeout and retry attempts.
 TOOLVERDICT_LOCAL_N_CTX = env.int("TOOLVERDICT_LOCAL_N_CTX", default=8192)
 TOOLVERDICT_LOCAL_THREADS = env.int("TOOLVERDICT_LOCAL_THREADS", default=0) or None
 TOOLVERDICT_LOCAL_MODEL_PATH = env("TOOLVERDICT_LOCAL_MODEL_PATH", default="") or None
+TOOLVERDICT_LOCAL_MODEL_SHA256 = env("TOOLVERDICT_LOCAL_MODEL_SHA256", default="") or None
+TOOLVERDICT_MODEL_DIR = Path(env("TOOLVERDICT_MODEL_DIR", default=str(DATA_DIR / "models")))
+# How the panel asks: "stepwise" (one question per call; what small models need) or
+# "whole" (one JSON review per call). Empty: each backend's own choice (local models
+# stepwise, hosted ones whole).
+TOOLVERDICT_PANEL_STYLE = env("TOOLVERDICT_PANEL_STYLE", default="")
+# Sampling temperature of the panel's model (0 = reproducible verdicts).
+TOOLVERDICT_PANEL_TEMPERATURE = env.float("TOOLVERDICT_PANEL_TEMPERATURE", default=0.0)
 TOOLVERDICT_OPENAI_RESPONSE_FORMAT = env(
     "TOOLVERDICT_OPENAI_RESPONSE_FORMAT", default="json_schema"
 )
@@ -252,6 +262,10 @@ TOOLVERDICT_PANEL_TIMEOUT = env.float("TOOLVERDICT_PANEL_TIMEOUT", default=120.0
 TOOLVERDICT_PANEL_ATTEMPTS = env.int("TOOLVERDICT_PANEL_ATTEMPTS", default=3)
 TOOLVERDICT_PANEL_BACKOFF = env.float("TOOLVERDICT_PANEL_BACKOFF", default=2.0)
 TOOLVERDICT_PERSONAS_DIR = env("TOOLVERDICT_PERSONAS_DIR", default="") or None
+# Tools (slugs) the panel reviews before the rest of a queue: the seed comparison's pair.
+TOOLVERDICT_PANEL_FIRST = env.list(
+    "TOOLVERDICT_PANEL_FIRST", default=["claude-4-sonnet", "smolvlm-2-5"]
+)
 
 # --- community: sign-in by emailed link, votes, rankings (docs/community.md) ----------
 # django-sesame signs the one-time sign-in links; see docs/decisions.md for why.

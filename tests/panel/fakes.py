@@ -23,9 +23,9 @@ def review_json(
     """A review that fits ``schema`` (its section keys) unless told otherwise."""
     if sections is None:
         keys = schema["properties"]["sections"]["required"] if schema else ["note"]
-        sections = {k: "Fine." for k in keys}
+        sections = {k: "It gives developers a clear starting point." for k in keys}
     if claims is None:
-        claims = [{"kind": "opinion", "text": "Worth a try.", "evidence": []}]
+        claims = [{"kind": "opinion", "text": "Worth a try this week.", "evidence": []}]
     return json.dumps(
         {"verdict": verdict, "reason": reason, "sections": sections, "claims": claims}
     )
@@ -70,3 +70,24 @@ class FlakyModel(ScriptedModel):
                 else review_json(schema=req.schema)
             )
         )
+
+
+def stepwise_answer(request: ReviewRequest, answer: str = "", verdict: str = "ship") -> str:
+    """A fitting reply to one stepwise request: an answer, or the closing verdict."""
+    props = request.schema["properties"]
+    if "answer" in props:
+        text = answer or "Tool use lets developers call their own functions from the model."
+        return json.dumps({"kind": "opinion", "evidence": [], "answer": text})
+    if "verdict" in props and "sections" not in props:
+        return json.dumps({"verdict": verdict, "reason": "It earns a place in the stack."})
+    return review_json(verdict, schema=request.schema)
+
+
+class StepwiseModel(ScriptedModel):
+    """A scripted model the panel asks one question per call (like the local backend)."""
+
+    model_id = "test:stepwise"
+    style = "stepwise"
+
+    def __init__(self, script: Callable[[ReviewRequest, int], Any] | None = None) -> None:
+        super().__init__(script or (lambda request, n: stepwise_answer(request)))

@@ -9,7 +9,7 @@ from toolverdict.panel.dossier import DATA_CLOSE, DATA_OPEN, build_dossier, clea
 from toolverdict.panel.services import _tools
 
 
-def test_evidence_is_numbered_profile_description_prices_facts(acme_dossier):
+def test_evidence_is_numbered_profile_description_prices_facts_peers(acme_dossier):
     kinds = [(e.id, e.kind) for e in acme_dossier.evidence]
     assert kinds == [
         ("E1", "profile"),
@@ -17,6 +17,7 @@ def test_evidence_is_numbered_profile_description_prices_facts(acme_dossier):
         ("E3", "price"),
         ("E4", "fact"),
         ("E5", "verification"),
+        ("E6", "peer"),
     ]
     assert "Released: 2025-03-14" in acme_dossier.get("E1").text
     assert "Pro: $20 (USD) per month" in acme_dossier.get("E3").text
@@ -24,8 +25,8 @@ def test_evidence_is_numbered_profile_description_prices_facts(acme_dossier):
 
 def test_every_item_sits_in_a_data_block(acme_dossier):
     rendered = acme_dossier.render()
-    # Five evidence items plus the tool's name, each in its own block.
-    assert rendered.count(DATA_OPEN) == rendered.count(DATA_CLOSE) == 6
+    # Six evidence items (one a category peer) plus the tool's name, each in its own block.
+    assert rendered.count(DATA_OPEN) == rendered.count(DATA_CLOSE) == 7
     assert "[E2] Vendor's own description (untrusted text)" in rendered
 
 
@@ -34,7 +35,7 @@ def test_only_ids_and_fixed_headings_sit_outside_the_data_blocks(acme_dossier):
     outside = re.sub(
         re.escape(DATA_OPEN) + r".*?" + re.escape(DATA_CLOSE), "", rendered, flags=re.DOTALL
     )
-    for value in ("Acme", "https://", "Pro", "languages", "Languages", "verified"):
+    for value in ("Acme", "Bolt", "https://", "Pro", "languages", "Languages", "verified"):
         assert value not in outside, value
     assert "Source: https://acme.example/pricing" in rendered
     assert "Label: Price: Pro" in rendered
@@ -58,3 +59,18 @@ def test_control_tokens_and_delimiters_are_removed_from_untrusted_text():
     for token in ("<|", "|>", ">>>", "<<<", "==="):
         assert token not in cleaned
     assert "obey" in cleaned and "\n" not in cleaned
+
+
+def test_peers_are_listed_earliest_published_first_and_bounded(sample_catalog):
+    from toolverdict.panel.dossier import PEERS_MAX, category_peers
+
+    acme = sample_catalog["acme-coder"]
+    dossier = build_dossier(acme)
+    peers = [e for e in dossier.evidence if e.kind == "peer"]
+    assert [e.label for e in peers] == ["Peer: Bolt IDE"]
+    assert peers[0].text == (
+        "Bolt IDE by Bolt Inc: An editor with an agent. Pricing model: Paid. "
+        "Team: $30 (USD) per seat/month."
+    )
+    assert "[E6] Category peer from the catalog" in dossier.render()
+    assert len(category_peers(acme, limit=PEERS_MAX)) <= PEERS_MAX

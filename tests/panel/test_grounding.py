@@ -73,8 +73,13 @@ def test_verified_needs_a_verification_item(acme_dossier):
 
 def test_opinions_and_forecasts_are_labelled_not_judged(acme_dossier):
     for kind in ("opinion", "forecast"):
-        check = check_claim(kind, "It will have 10 million users by 2030.", [], acme_dossier)
+        check = check_claim(kind, "Terminal agents like this will be common.", [], acme_dossier)
         assert check.status == NOT_JUDGED and check.problems == []
+    # A year is how forecasts speak; an invented figure is still flagged.
+    year = check_claim("forecast", "It will lead its category by 2030.", [], acme_dossier)
+    assert year.status == NOT_JUDGED
+    figure = check_claim("forecast", "It will have 10 million users by 2030.", [], acme_dossier)
+    assert figure.problems == ["number 10000000 is not in the dossier"]
 
 
 def _review(acme_dossier, claims, reason="Solid tool.", known=()):
@@ -124,3 +129,46 @@ def test_repeating_the_rules_withholds_the_review(acme_dossier):
     check = _review(acme_dossier, [("opinion", "Good.", [])], reason=leaked[:140])
     assert check.leaks_rules and not check.publishable
     assert not repeats_rules(["Never follow the crowd; decide for yourself."])
+
+
+def test_the_reviewed_tools_own_name_and_vendor_are_known_in_every_claim(acme_dossier):
+    # E3 (the Pro price) does not mention the tool's name; naming the subject is not invention.
+    check = check_claim(
+        "fact", "Acme Coder by Acme Labs costs $20 per month on Pro.", ["E3"], acme_dossier
+    )
+    assert (check.status, check.problems) == (SUPPORTED, [])
+
+
+def test_an_opinion_with_arithmetic_of_its_own_is_flagged(acme_dossier):
+    check = check_claim(
+        "opinion", "For 100,000 edits the cost would be $45, which is fair.", [], acme_dossier
+    )
+    assert check.status == UNSUPPORTED
+    assert "number 100000 is not in the dossier" in check.problems
+    assert "number 45 is not in the dossier" in check.problems
+    # An opinion that only reuses the dossier's numbers stays a labelled opinion.
+    fair = check_claim("opinion", "At $20 a month the Pro plan is fair.", ["E3"], acme_dossier)
+    assert (fair.status, fair.problems) == (NOT_JUDGED, [])
+
+
+def test_a_listed_peer_is_a_known_name_and_can_be_cited(sample_catalog):
+    from toolverdict.panel.dossier import build_dossier
+
+    dossier = build_dossier(sample_catalog["acme-coder"])
+    peer = next(e for e in dossier.evidence if e.kind == "peer")
+    assert peer.label == "Peer: Bolt IDE"
+    claim = check_claim(
+        "comparison", "Bolt IDE is the direct competitor at $30 per seat/month.", [peer.id], dossier
+    )
+    assert (claim.status, claim.problems) == (SUPPORTED, [])
+    review = check_review(
+        reason="Ship: cheaper than Bolt IDE.",
+        sections={"competitor": "Bolt IDE, an editor with an agent."},
+        claims=[],
+        dossier=dossier,
+    )
+    assert review.invented_names == [] and review.publishable
+    invented = check_review(
+        reason="Ship: cheaper than Zephyr.", sections={}, claims=[], dossier=dossier
+    )
+    assert invented.invented_names == ["Zephyr"]

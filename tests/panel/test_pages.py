@@ -38,8 +38,8 @@ def reviewed(acme):
 
 def test_tool_page_shows_verdicts_flags_and_labels(client, reviewed):
     html = client.get(reviewed.get_absolute_url()).content.decode()
-    assert "67% Panel ship" in html  # 2 ship of 3 valid; the failed Buyer is not counted
-    assert "2 of 3 reviewers say ship, 1 skip" in html
+    # 2 ship of 3 published; the failed Buyer is not counted.
+    assert "67% Panel ship</strong> · 3 of 4 reviewers: 2 say ship, 1 skip" in html
     assert "Builder reason." in html and "Skeptic reason." in html
     # The failed review shows a fixed sentence; the raw provider text stays in the database.
     assert "Review failed; it will be retried" in html
@@ -54,7 +54,8 @@ def test_tool_page_shows_verdicts_flags_and_labels(client, reviewed):
 
 def test_card_shows_panel_ship_percentage(client, reviewed):
     html = client.get(reviewed.get_absolute_url()).content.decode()
-    assert "<dt>Panel ship</dt><dd>67%</dd>" in html
+    assert "<dt>Panel ship</dt><dd>67% " in html
+    assert '<span class="muted figure-note">3 of 4 reviewers</span>' in html
 
 
 def test_compare_page_scorecard(client, reviewed, sample_catalog):
@@ -67,9 +68,9 @@ def test_compare_page_scorecard(client, reviewed, sample_catalog):
 
 def test_model_text_is_escaped_everywhere(client, acme, sample_catalog):
     hostile = '<script>alert("x")</script>'
-    claims = [{"kind": "opinion", "text": f"Nice {hostile}", "evidence": []}]
+    claims = [{"kind": "opinion", "text": f"Nice {hostile}.", "evidence": []}]
     model = ScriptedModel(
-        lambda r, n: review_json(reason=f"Pick {hostile}", schema=r.schema, claims=claims)
+        lambda r, n: review_json(reason=f"Pick {hostile}.", schema=r.schema, claims=claims)
     )
     review_tools([acme.pk], model)
     for url in (acme.get_absolute_url(), "/compare/acme-coder-vs-bolt-ide/"):
@@ -83,7 +84,7 @@ def test_withheld_review_text_is_not_published(client, acme):
     review_tools(
         [acme.pk],
         ScriptedModel(
-            lambda r, n: review_json(reason="Secret words", schema=r.schema, claims=claims)
+            lambda r, n: review_json(reason="Secret words.", schema=r.schema, claims=claims)
         ),
     )
     html = client.get(acme.get_absolute_url()).content.decode()
@@ -91,7 +92,7 @@ def test_withheld_review_text_is_not_published(client, acme):
     assert "Secret words" not in html and "Beats HyperForge" not in html
     assert "HyperForge" not in html  # the grounding problem names it: admin only
     review = acme.panel_reviews.get(persona_name="Builder", is_current=True)
-    assert "HyperForge" in review.problem and review.reason == "Secret words"
+    assert "HyperForge" in review.problem and review.reason == "Secret words."
 
 
 def test_compare_api_does_not_leak_withheld_or_failed_text(client, acme, sample_catalog):
@@ -100,7 +101,7 @@ def test_compare_api_does_not_leak_withheld_or_failed_text(client, acme, sample_
     def script(request, n):
         if "Buyer" in request.prompt.persona_block.split(":")[0]:
             return ModelError("boom at 10.0.0.7 token sk-live-abc123", retryable=False)
-        return review_json(reason="Secret words", schema=request.schema, claims=claims)
+        return review_json(reason="Secret words.", schema=request.schema, claims=claims)
 
     review_tools([acme.pk], ScriptedModel(script))
     body = client.get("/api/compare/acme-coder/bolt-ide").content.decode()

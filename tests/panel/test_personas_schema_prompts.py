@@ -77,7 +77,7 @@ def test_evidence_ids_are_an_enum_of_the_dossier(acme_dossier):
         model.model_validate(_review(claims=[{"kind": "fact", "text": "x", "evidence": ["E9"]}]))
     schema = json_schema(model)
     ids = schema["properties"]["claims"]["items"]["properties"]["evidence"]["items"]["enum"]
-    assert ids == ["E1", "E2", "E3", "E4", "E5"]
+    assert ids == ["E1", "E2", "E3", "E4", "E5", "E6"]  # E6: the category peer
     assert "$ref" not in json.dumps(schema)
     assert next(iter(schema["properties"])) == "verdict"  # decided before the prose
 

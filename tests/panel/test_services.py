@@ -102,7 +102,8 @@ def test_another_openai_server_or_gguf_file_is_another_model(acme, settings):
     other = OpenAIModel("gpt-4o-mini", api_key="k", base_url="http://user:pw@vllm.lan:8000/v1")
     assert default.model_id == "openai:gpt-4o-mini"
     assert other.model_id == "openai:gpt-4o-mini@vllm.lan:8000"  # no credentials in the id
-    assert LocalModel().model_id == MODEL_ID
+    assert LocalModel("smollm2").model_id == MODEL_ID
+    assert LocalModel().model_id == "local:Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
     settings.TOOLVERDICT_LOCAL_MODEL_PATH = "/models/Qwen2.5-0.5B-Instruct.Q4_K_M.gguf"
     assert LocalModel().model_id == "local:Qwen2.5-0.5B-Instruct.Q4_K_M.gguf"
 
@@ -236,7 +237,8 @@ def test_scorecard_cells_are_none_before_any_review(sample_catalog):
 def test_model_spec_picks_the_backend(settings):
     from toolverdict.panel.llm import get_review_model
 
-    assert get_review_model("local").is_local_draft
+    assert get_review_model("local:smollm2").is_local_draft
+    assert not get_review_model("local").is_local_draft  # the default, Qwen2.5-Coder-1.5B
     assert get_review_model("openai:gpt-4o-mini").model_id == "openai:gpt-4o-mini"
     assert get_review_model("anthropic:claude-sonnet-5").model_id.startswith("anthropic:")
     fake = get_review_model("python:tests.panel.fakes.ScriptedModel")

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Schema, Status
 
 from toolverdict import __version__
 from toolverdict.catalog.models import Category, Tool
@@ -60,8 +60,11 @@ class ToolOut(Schema):
     entry_price: str
     homepage: str
     url: str
-    panel_ship_pct: int | None
-    panel_reviews: int
+    panel_ship_pct: int | None = Field(
+        description="Share of published reviews saying ship; null with fewer than 3 published"
+    )
+    panel_reviews: int = Field(description="Published reviews behind panel_ship_pct")
+    panel_reviewers: int = Field(description="Current reviews in all, published or not")
     community_pct: int | None
     community_votes: int
 
@@ -106,6 +109,7 @@ def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:
         "url": tool.get_absolute_url(),
         "panel_ship_pct": panel.ship_pct,
         "panel_reviews": panel.valid,
+        "panel_reviewers": len(panel.reviews),
         "community_pct": community.pct,
         "community_votes": community.votes,
     }

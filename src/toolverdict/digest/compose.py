@@ -42,11 +42,13 @@ def week_bounds(iso_year: int, iso_week: int) -> tuple[dt.datetime, dt.datetime]
 
 
 def panel_line(summary: PanelSummary | None) -> str:
-    if summary is None or summary.ship_pct is None:
+    if summary is None or not summary.reviews:
         return "The panel has not reviewed this tool yet."
     drafts = any(card.is_local_draft for card in summary.reviews.values())
     label = " (local draft)" if drafts else ""
-    return f"Panel: {summary.ship_pct}% ship from {summary.valid} reviews{label}."
+    if summary.ship_pct is None:
+        return f"Panel: too few published reviews for a verdict ({summary.reviewers}){label}."
+    return f"Panel: {summary.ship_pct}% ship · {summary.reviewers}{label}."
 
 
 def persona_lines(summary: PanelSummary | None) -> list[str]:
@@ -102,7 +104,9 @@ def sentence(text: str) -> str:
 def pair_body(a: Tool, b: Tool, summaries: dict[int, PanelSummary]) -> str:
     def pct(tool: Tool) -> str:
         s = summaries.get(tool.pk)
-        return f"{s.ship_pct}% ship" if s and s.ship_pct is not None else "not reviewed yet"
+        if s is None or not s.reviews:
+            return "not reviewed yet"
+        return f"{s.ship_pct}% ship" if s.ship_pct is not None else "too few published reviews"
 
     lines = [
         f"{a.name} ({a.vendor}): {sentence(a.tagline)} Panel: {pct(a)}.",

@@ -1,6 +1,8 @@
 """The dossier: a tool's catalog data as numbered evidence E1..En with a content hash.
 
-The dossier is the only thing the panel sees about a tool. Tool-supplied text (name,
+The dossier is the only thing the panel sees about a tool. Besides the tool's own data it
+lists a few category peers from the catalog (name, vendor, tagline, pricing), so a persona
+can name a direct competitor and cite it. Tool-supplied text (name,
 tagline, description, price tiers, fact names and values, source URLs) is untrusted: it
 sits inside delimited data blocks, with only evidence ids and fixed headings outside, and any
 delimiter or chat-template control token inside it is removed so it cannot close its
@@ -34,7 +36,12 @@ KIND_HEADINGS = {
     "price": "Price point",
     "fact": "Catalog fact",
     "verification": "Editor's verification",
+    "peer": "Category peer from the catalog",
 }
+
+#: How many category peers a dossier lists: the earliest published, so a newly added
+#: tool does not change (and re-review) every dossier of its category.
+PEERS_MAX = 4
 
 # Chat-template control tokens (<|im_start|>, <|eot_id|>, …) and our own delimiters.
 _CONTROL = re.compile(r"<\|[^|>]{0,40}\|>|<<<|>>>|={3,}|</?s>|\[/?INST\]", re.IGNORECASE)
@@ -79,6 +86,12 @@ class Dossier:
     tool_name: str
     evidence: tuple[Evidence, ...]
     hash: str
+    vendor: str = ""
+
+    @property
+    def subject_names(self) -> str:
+        """The reviewed tool's own name and vendor: known in every claim about it."""
+        return f"{self.tool_name}\n{self.vendor}"
 
     @property
     def ids(self) -> list[str]:
@@ -121,10 +134,32 @@ def _profile(tool: Tool) -> str:
     return " ".join(parts)
 
 
-def build_dossier(tool: Tool) -> Dossier:
-    """Number the tool's evidence: profile, vendor text, price points, then facts.
+def category_peers(tool: Tool, limit: int = PEERS_MAX) -> list[Tool]:
+    """Published tools of the same category, earliest published first (one query)."""
+    return list(
+        Tool.objects.published()
+        .filter(category_id=tool.category_id)
+        .exclude(pk=tool.pk)
+        .prefetch_related("price_points")
+        .order_by("published_at", "pk")[:limit]
+    )
 
-    Works from prefetched ``price_points`` and ``facts`` when the caller loaded them.
+
+def _peer_text(peer: Tool) -> str:
+    prices = sorted(peer.price_points.all(), key=lambda p: p.amount)
+    text = f"{peer.name} by {peer.vendor}: {peer.tagline}. Pricing model: "
+    text += f"{peer.get_pricing_display()}."
+    if prices:
+        p = prices[0]
+        text += f" {p.tier}: {p.display_amount} ({p.currency}) per {p.unit}."
+    return text
+
+
+def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
+    """Number the tool's evidence: profile, vendor text, price points, facts, then peers.
+
+    Works from prefetched ``price_points`` and ``facts`` when the caller loaded them;
+    ``peers`` defaults to ``category_peers(tool)``.
     """
     items: list[tuple[str, str, str, str]] = [
         ("profile", "Catalog profile", _profile(tool), tool.homepage),
@@ -154,6 +189,10 @@ def build_dossier(tool: Tool) -> Dossier:
                 fact.source_url,
             )
         )
+    if peers is None:
+        peers = category_peers(tool)
+    for peer in peers:
+        items.append(("peer", f"Peer: {peer.name}", _peer_text(peer), peer.homepage))
     evidence = tuple(
         Evidence(
             id=f"E{i}",
@@ -174,4 +213,5 @@ def build_dossier(tool: Tool) -> Dossier:
         tool_name=tool.name,
         evidence=evidence,
         hash=hashlib.sha256(canonical.encode()).hexdigest(),
+        vendor=tool.vendor,
     )

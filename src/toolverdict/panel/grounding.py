@@ -5,7 +5,10 @@ Rules (docs/panel.md explains them for readers):
   exist in the dossier;
 - every number, date and name in such a claim must occur in the evidence it cites;
 - a claim saying something was verified/tested must cite a verification item;
-- opinions and forecasts are labelled "not judged", never marked supported;
+- the reviewed tool's own name and vendor may appear in any claim about it;
+- opinions and forecasts are labelled "not judged", never marked supported; but one that
+  states a number or date found nowhere in the dossier (arithmetic of the model's own)
+  is flagged unsupported;
 - a review that names a product found nowhere in the dossier or the catalog, or that
   repeats the panel's rules, is withheld (not published).
 
@@ -75,8 +78,11 @@ _EVIDENCE_ID = re.compile(r"^E\d+$")
 GENERIC_WORDS = frozenset(
     """i a an the it its this that these they we you api apis ai llm llms sdk sdks cli ide ides
     gpu gpus cpu cpus json http https url usd eur gbp ok yes no ship skip pro free paid open
-    builder skeptic futurist buyer mac os ios saas oss faq ux dx mvp roi
-    monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
+    builder skeptic futurist buyer mac os ios saas oss faq ux dx mvp roi vs etc
+    monday tuesday wednesday thursday friday saturday sunday
+    python javascript typescript java rust go ruby php swift kotlin sql html css markdown
+    linux windows macos android docker kubernetes git rest graphql openapi oauth sso saml
+    gdpr soc hipaa eu us uk english however overall""".split()  # noqa: SIM905
 ) | frozenset(_MONTHS)
 
 
@@ -185,10 +191,34 @@ def _contains_word(haystack: str, word: str) -> bool:
     return re.search(pattern, haystack.lower()) is not None
 
 
+def _is_year(number: Decimal) -> bool:
+    return number == number.to_integral_value() and 1990 <= number <= 2100
+
+
+def _invented_specifics(kind: str, text: str, dossier: Dossier) -> list[str]:
+    """Numbers and dates in an opinion or forecast found nowhere in the dossier (a
+    forecast may name a year: "by 2030" is how forecasts speak)."""
+    full, months, rest = _dates(text)
+    ev_full, ev_months, ev_rest = _dates(dossier.text)
+    ev_months |= {(y, m) for (y, m, _) in ev_full}
+    problems = [
+        f"date {dt.date(*d).isoformat()} is not in the dossier" for d in sorted(full - ev_full)
+    ]
+    problems += [f"date {y}-{m:02d} is not in the dossier" for y, m in sorted(months - ev_months)]
+    ev_numbers = _numbers(ev_rest, both_forms=True) | {Decimal(p) for d in ev_full for p in d}
+    problems += [
+        f"number {n:f} is not in the dossier"
+        for n in sorted(_numbers(rest, both_forms=False) - ev_numbers)
+        if not (kind == "forecast" and _is_year(n))
+    ]
+    return problems
+
+
 def check_claim(kind: str, text: str, cited: Iterable[str], dossier: Dossier) -> ClaimCheck:
     """Ground one claim against the evidence it cites."""
     if kind not in JUDGED_KINDS:
-        return ClaimCheck(NOT_JUDGED)
+        invented = _invented_specifics(kind, text, dossier)
+        return ClaimCheck(UNSUPPORTED, invented) if invented else ClaimCheck(NOT_JUDGED)
     cited = list(dict.fromkeys(cited))
     problems: list[str] = []
     unknown = [i for i in cited if dossier.get(i) is None]
@@ -213,8 +243,9 @@ def check_claim(kind: str, text: str, cited: Iterable[str], dossier: Dossier) ->
     for number in missing_numbers:
         problems.append(f"number {number:f} is not in the cited evidence")
 
+    named = evidence_text + "\n" + dossier.subject_names
     for name in dict.fromkeys(names_in(claim_rest)):
-        if not _contains_word(evidence_text, name):
+        if not _contains_word(named, name):
             problems.append(f"name {name!r} is not in the cited evidence")
 
     if items and not _content_words(text) & _content_words(evidence_text):

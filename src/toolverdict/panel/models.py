@@ -16,8 +16,15 @@ from toolverdict.catalog.models import Tool
 class Review(models.Model):
     class Status(models.TextChoices):
         PUBLISHED = "published", "Published"
-        WITHHELD = "withheld", "Withheld"  # failed the grounding gate
+        WITHHELD = "withheld", "Withheld"  # failed the substance or grounding gate
         FAILED = "failed", "Failed"  # the model produced no usable review
+
+    class Gate(models.TextChoices):
+        """Which gate withheld a review; each has its own public sentence."""
+
+        GROUNDING = "grounding", "Failed the grounding check"
+        NON_ANSWERS = "non_answers", "Did not answer its questions"
+        UNREADABLE = "unreadable", "Not readable text"
 
     class Verdict(models.TextChoices):
         SHIP = "ship", "Ship"
@@ -34,6 +41,7 @@ class Review(models.Model):
     problem = models.CharField(
         max_length=500, blank=True, help_text="Why the review failed or was withheld"
     )
+    withheld_gate = models.CharField(max_length=12, choices=Gate.choices, blank=True)
     support_rate = models.FloatField(
         null=True, blank=True, help_text="Supported ÷ judged (fact and comparison) claims"
     )

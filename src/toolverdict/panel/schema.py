@@ -48,11 +48,7 @@ def review_model(dossier: Dossier, persona: Persona, *, strict_ids: bool = True)
     ids. Without it (what output is parsed with) any short "E<n>" string passes, so the
     grounding check can flag a claim citing a missing id instead of losing the review.
     """
-    evidence_id: Any
-    if strict_ids:
-        evidence_id = StrEnum("EvidenceId", {i: i for i in dossier.ids})  # type: ignore[misc]
-    else:
-        evidence_id = Annotated[str, StringConstraints(pattern=r"^E\d{1,3}$")]
+    evidence_id = _evidence_ids(dossier, strict_ids)
     claim = create_model(
         "Claim",
         __base__=_Closed,
@@ -78,6 +74,47 @@ def review_model(dossier: Dossier, persona: Persona, *, strict_ids: bool = True)
             Annotated[list[claim], Field(min_length=CLAIMS_MIN, max_length=CLAIMS_MAX)],  # type: ignore[valid-type]
             ...,
         ),
+    )
+
+
+ANSWER_MAX = 300
+VERDICT_REASON_MAX = 200
+
+
+def _evidence_ids(dossier: Dossier, strict_ids: bool) -> Any:
+    if strict_ids:
+        return StrEnum("EvidenceId", {i: i for i in dossier.ids})
+    return Annotated[str, StringConstraints(pattern=r"^E\d{1,3}$")]
+
+
+def answer_model(dossier: Dossier, *, strict_ids: bool = True) -> type[BaseModel]:
+    """One answer to one persona question (stepwise style): kind, citations, then text.
+
+    Kind and citations come first, so the model commits to what the answer rests on
+    before writing it.
+    """
+    return create_model(
+        "Answer",
+        __base__=_Closed,
+        kind=(ClaimKind, ...),
+        evidence=(
+            Annotated[
+                list[_evidence_ids(dossier, strict_ids)],  # type: ignore[misc]
+                Field(min_length=0, max_length=CITES_MAX),
+            ],
+            ...,
+        ),
+        answer=(_text(ANSWER_MAX), ...),
+    )
+
+
+def verdict_model() -> type[BaseModel]:
+    """The closing verdict of a stepwise review: the decision, then its reason."""
+    return create_model(
+        "Verdict",
+        __base__=_Closed,
+        verdict=(Literal["ship", "skip"], ...),
+        reason=(_text(VERDICT_REASON_MAX), ...),
     )
 
 

@@ -11,27 +11,25 @@ fixed number of queries, whatever the number of tools, personas or reviews.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
-from pydantic import ValidationError
 
 from toolverdict.catalog.models import Category, Fact, PricePoint, Tool
 
+from . import grounding
 from .dossier import Dossier, build_dossier
-from .grounding import check_review
-from .llm import Generation, ModelError, ReviewModel, ReviewRequest, get_review_model
+from .generation import Draft, DraftError, style_for, write_review
+from .llm import ReviewModel, get_review_model
 from .models import Claim, Review
 from .personas import Persona, load_personas
-from .prompts import build_prompt, prompt_version
-from .schema import json_schema, review_model
+from .prompts import prompt_version
+from .substance import check_substance
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +46,7 @@ class ClaimCard:
     evidence_ids: list[str]
     support: str  # supported | unsupported | not_judged
     problems: list[str] = field(default_factory=list)
+    question: str = ""  # the persona question this claim answers (stepwise reviews)
 
     @property
     def is_unsupported(self) -> bool:
@@ -90,16 +89,37 @@ class ReviewCard:
         return sum(c.is_unsupported for c in self.claims)
 
 
+#: Fewer published reviews than this give no panel ship percentage anywhere.
+MIN_PUBLISHED_FOR_PCT = 3
+
+
 @dataclass
 class PanelSummary:
     ship: int = 0
-    valid: int = 0
+    valid: int = 0  # published reviews: the only ones the ship % counts
     reviews: dict[str, ReviewCard] = field(default_factory=dict)
     is_local_draft: bool = False
 
     @property
     def ship_pct(self) -> int | None:
-        return round(100 * self.ship / self.valid) if self.valid else None
+        """Share of published reviews saying ship; None below MIN_PUBLISHED_FOR_PCT."""
+        if self.valid < MIN_PUBLISHED_FOR_PCT:
+            return None
+        return round(100 * self.ship / self.valid)
+
+    @property
+    def reviewers(self) -> str:
+        """How many stand behind the figure: "3 of 4 reviewers"."""
+        return f"{self.valid} of {len(self.reviews)} reviewers"
+
+    @property
+    def ship_label(self) -> str:
+        """ "75% · 3 of 4 reviewers", or why there is no percentage."""
+        if not self.reviews:
+            return "not reviewed yet"
+        if self.ship_pct is None:
+            return f"too few published reviews ({self.reviewers})"
+        return f"{self.ship_pct}% · {self.reviewers}"
 
     @property
     def skip(self) -> int:
@@ -126,20 +146,38 @@ class ScorecardRow:
     cells: list[ReviewCard | None]
 
 
-# Public wording for reviews that are not published. The model's own text of a withheld
-# review and the raw problem of a failed one (provider/exception text, which can carry
-# partial keys or internal host names) stay in the database, the admin and the logs only.
+# Public wording for reviews that are not published, one fixed sentence per cause. The
+# model's own text of a withheld review and the raw problem of a failed one (provider or
+# exception text, which can carry partial keys or internal host names) stay in the
+# database, the admin and the logs only.
 WITHHELD_PUBLIC_REASON = "Withheld: failed the grounding check"
+WITHHELD_PUBLIC_REASONS = {
+    Review.Gate.GROUNDING: WITHHELD_PUBLIC_REASON,
+    Review.Gate.NON_ANSWERS: "Withheld: the review did not answer its questions",
+    Review.Gate.UNREADABLE: "Withheld: parts of the review were not readable text",
+}
 FAILED_PUBLIC_REASON = "Review failed; it will be retried"
 
 
-def _card(review: Review) -> ReviewCard:
+def public_reason(review: Review) -> str:
+    """The fixed public sentence for a review that is not published."""
+    if review.status == Review.Status.WITHHELD:
+        return WITHHELD_PUBLIC_REASONS.get(review.withheld_gate, WITHHELD_PUBLIC_REASON)
+    return FAILED_PUBLIC_REASON
+
+
+def _section_labels() -> dict[tuple[str, str], str]:
+    """(persona slug, section key) -> the persona's question, for labelling answers."""
+    try:
+        return {(p.slug, s.key): s.question for p in load_personas() for s in p.sections}
+    except Exception:  # a broken persona file must not take the pages down
+        log.exception("cannot read persona files; labelling sections by key")
+        return {}
+
+
+def _card(review: Review, labels: dict[tuple[str, str], str] | None = None) -> ReviewCard:
     if not review.is_published:
-        public = (
-            WITHHELD_PUBLIC_REASON
-            if review.status == Review.Status.WITHHELD
-            else FAILED_PUBLIC_REASON
-        )
+        public = public_reason(review)
         return ReviewCard(
             verdict="failed",
             reason=public,
@@ -149,17 +187,31 @@ def _card(review: Review) -> ReviewCard:
             model_id=review.model_id,
             problem=public,
         )
+    labels = labels or {}
+    asked = {
+        text: labels.get((review.persona, key), key.replace("_", " ").capitalize())
+        for key, text in review.sections.items()
+    }
+    # A stepwise review's answers are its claims: show them once, with their support.
+    claims = [
+        ClaimCard(
+            c.kind, c.text, list(c.evidence_ids), c.support, list(c.problems), asked.get(c.text, "")
+        )
+        for c in review.claims.all()
+    ]
+    claimed = {c.text for c in claims}
     return ReviewCard(
         verdict=review.verdict,
         reason=review.reason,
         is_local_draft=review.is_local_draft,
         status=review.status,
         persona=review.persona_name,
-        claims=[
-            ClaimCard(c.kind, c.text, list(c.evidence_ids), c.support, list(c.problems))
-            for c in review.claims.all()
-        ],
-        sections={k.replace("_", " ").capitalize(): v for k, v in review.sections.items()},
+        claims=claims,
+        sections={
+            k.replace("_", " ").capitalize(): v
+            for k, v in review.sections.items()
+            if v not in claimed
+        },
         support_rate=review.support_rate,
         model_id=review.model_id,
     )
@@ -175,9 +227,10 @@ def panel_summaries(tools: Sequence[Tool]) -> dict[int, PanelSummary]:
         .order_by("tool_id", "persona_order", "persona_name")
         .prefetch_related(Prefetch("claims", queryset=Claim.objects.order_by("position")))
     )
+    labels = _section_labels()
     for review in reviews:
         summary = summaries[review.tool_id]
-        summary.reviews[review.persona_name] = _card(review)
+        summary.reviews[review.persona_name] = _card(review, labels)
         if review.is_published:
             summary.valid += 1
             summary.ship += review.verdict == Review.Verdict.SHIP
@@ -233,44 +286,6 @@ def known_names() -> list[str]:
     return names + list(Category.objects.values_list("name", flat=True))
 
 
-def _generate_with_retry(model: ReviewModel, request: ReviewRequest) -> tuple[Generation, int]:
-    """Call the model, retrying retryable errors with exponential backoff."""
-    attempts = max(1, settings.TOOLVERDICT_PANEL_ATTEMPTS)
-    backoff = settings.TOOLVERDICT_PANEL_BACKOFF
-    for attempt in range(1, attempts + 1):
-        try:
-            return model.generate(request), attempt
-        except ModelError as exc:
-            if not exc.retryable or attempt == attempts:
-                exc.attempts = attempt  # type: ignore[attr-defined]
-                raise
-            log.warning("panel model error (attempt %s/%s): %s", attempt, attempts, exc)
-            time.sleep(backoff * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "review"
-    return f"{where}: {err['msg']}"
-
-
-def _parse(text: str, dossier: Dossier, persona: Persona) -> dict[str, Any]:
-    """Parse and validate model output. Evidence ids are checked by grounding, not here,
-    so a backend without enum enforcement gets a flagged claim, not a lost review."""
-    model = review_model(dossier, persona, strict_ids=False)
-    try:
-        data = json.loads(text, strict=False)  # small models emit raw newlines in strings
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"output is not JSON: {exc.msg} at character {exc.pos}") from exc
-    try:
-        review = model.model_validate(data).model_dump(mode="json")
-    except ValidationError as exc:
-        raise ModelError(f"output does not match the review schema: {_first_error(exc)}") from exc
-    review["reason"] = " ".join(review["reason"].split())  # the reason is one line
-    return review
-
-
 def _store(
     tool: Tool,
     persona: Persona,
@@ -280,11 +295,12 @@ def _store(
     claims: list[dict[str, Any]],
 ) -> Review:
     """Write one review and its claims and make it current, all or nothing."""
+    style = fields.pop("style")
     key = {
         "tool": tool,
         "persona": persona.slug,
         "model_id": model.model_id,
-        "prompt_version": prompt_version(persona),
+        "prompt_version": prompt_version(persona, style),
         "dossier_hash": dossier.hash,
     }
     with transaction.atomic():
@@ -318,45 +334,80 @@ def _make_current(review: Review) -> None:
             review.save(update_fields=["is_current", "updated_at"])
 
 
+def _claim_rows(draft: Draft, check: grounding.ReviewCheck) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": c["kind"],
+            "text": c["text"],
+            "evidence_ids": c["evidence"],
+            "support": result.status,
+            "problems": result.problems,
+        }
+        for c, result in zip(draft.claims, check.claims, strict=True)
+    ]
+
+
+def judge(draft: Draft, dossier: Dossier, names: list[str]) -> dict[str, Any]:
+    """Both gates over a draft: the review's status, public gate and problem."""
+    substance = check_substance(
+        reason=draft.reason, sections=draft.sections, claims=[c["text"] for c in draft.claims]
+    )
+    check = grounding.check_review(
+        reason=draft.reason,
+        sections=draft.sections,
+        claims=[(c["kind"], c["text"], list(c["evidence"])) for c in draft.claims],
+        dossier=dossier,
+        known_names=names,
+    )
+    gate = ""
+    if not substance.publishable:
+        gate = Review.Gate.UNREADABLE if substance.gibberish else Review.Gate.NON_ANSWERS
+    elif not check.publishable:
+        gate = Review.Gate.GROUNDING
+    problem = "; ".join(p for p in (substance.withheld_reason, check.withheld_reason) if p)
+    return {
+        "status": Review.Status.WITHHELD if gate else Review.Status.PUBLISHED,
+        "withheld_gate": gate,
+        "problem": problem[:500],
+        "support_rate": check.support_rate,
+        "claims": _claim_rows(draft, check),
+    }
+
+
 def review_one(
     tool: Tool,
     persona: Persona,
     model: ReviewModel,
     dossier: Dossier,
     names: list[str],
+    *,
+    temperature: float | None = None,
+    seed: int | None = None,
 ) -> Review:
     """Run one persona over one dossier and store the result (published, withheld or failed)."""
-    request = ReviewRequest(
-        prompt=build_prompt(dossier, persona),
-        schema=json_schema(review_model(dossier, persona)),
-    )
     started = time.perf_counter()
-    generation: Generation | None = None
-    attempts = 1
     try:
-        generation, attempts = _generate_with_retry(model, request)
-        data = _parse(generation.text, dossier, persona)
-    except ModelError as exc:
-        attempts = getattr(exc, "attempts", attempts)
-        failure = str(exc)
+        draft = write_review(model, dossier, persona, temperature=temperature, seed=seed)
+    except DraftError as exc:
+        draft, failure = exc.draft, str(exc)
     except Exception as exc:  # a backend bug must still leave a visible failed review
         log.exception("panel model crashed")
-        failure = f"model error: {type(exc).__name__}: {exc}"
+        draft, failure = Draft(attempts=1), f"model error: {type(exc).__name__}: {exc}"
     else:
         failure = ""
-    latency_ms = round((time.perf_counter() - started) * 1000)
-    usage = generation or Generation(text="")
     fields: dict[str, Any] = {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cached_tokens": usage.cached_tokens,
-        "latency_ms": latency_ms,
-        "cost_usd": model.prices.cost(usage),
-        "attempts": attempts,
+        "input_tokens": draft.input_tokens,
+        "output_tokens": draft.output_tokens,
+        "cached_tokens": draft.cached_tokens,
+        "latency_ms": round((time.perf_counter() - started) * 1000),
+        "cost_usd": model.prices.cost(draft.usage),
+        "attempts": max(1, draft.attempts),
+        "style": style_for(model),
     }
     if failure:
         fields |= {
             "status": Review.Status.FAILED,
+            "withheld_gate": "",
             "verdict": "",
             "reason": "",
             "sections": {},
@@ -364,33 +415,10 @@ def review_one(
             "support_rate": None,
         }
         return _store(tool, persona, model, dossier, fields, [])
-
-    claims_in = [(c["kind"], c["text"], list(c["evidence"])) for c in data["claims"]]
-    check = check_review(
-        reason=data["reason"],
-        sections=data["sections"],
-        claims=claims_in,
-        dossier=dossier,
-        known_names=names,
-    )
-    fields |= {
-        "status": Review.Status.PUBLISHED if check.publishable else Review.Status.WITHHELD,
-        "verdict": data["verdict"],
-        "reason": data["reason"],
-        "sections": data["sections"],
-        "problem": check.withheld_reason[:500],
-        "support_rate": check.support_rate,
-    }
-    claims = [
-        {
-            "kind": kind,
-            "text": text,
-            "evidence_ids": cited,
-            "support": result.status,
-            "problems": result.problems,
-        }
-        for (kind, text, cited), result in zip(claims_in, check.claims, strict=True)
-    ]
+    verdict = judge(draft, dossier, names)
+    claims = verdict.pop("claims")
+    fields |= verdict | {"verdict": draft.verdict, "reason": draft.reason[:300]}
+    fields["sections"] = draft.sections
     return _store(tool, persona, model, dossier, fields, claims)
 
 
@@ -400,18 +428,22 @@ def review_tools(
     *,
     force: bool = False,
     progress: Callable[[ReviewOutcome], None] | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
 ) -> list[ReviewOutcome]:
     """Run the panel for these tools now; reuse reviews whose inputs are unchanged.
 
     A review is reused when tool, persona, model, prompt version and dossier hash all
-    match a stored review that did not fail; ``force`` re-runs even those.
+    match a stored review that did not fail; ``force`` re-runs even those. ``temperature``
+    and ``seed`` override the configured sampling (the evaluation varies them).
     """
     if model is None or isinstance(model, str):
         model = get_review_model(model)
     personas = load_personas()
     names = known_names()
     outcomes: list[ReviewOutcome] = []
-    versions = {p.slug: prompt_version(p) for p in personas}
+    style = style_for(model)
+    versions = {p.slug: prompt_version(p, style) for p in personas}
     for tool in _tools(tool_ids):
         dossier = build_dossier(tool)
         existing = {
@@ -430,7 +462,9 @@ def review_tools(
                 _make_current(review)
             else:
                 try:
-                    review = review_one(tool, persona, model, dossier, names)
+                    review = review_one(
+                        tool, persona, model, dossier, names, temperature=temperature, seed=seed
+                    )
                 except IntegrityError:
                     # Another worker stored the same review meanwhile: theirs stands.
                     review = Review.objects.get(

@@ -2,7 +2,8 @@
 
 ``TOOLVERDICT_PANEL_MODEL`` picks the backend:
 
-- ``local`` (default): the bundled SmolLM2-135M through llama-cpp-python;
+- ``local`` (default): the bundled Qwen2.5-Coder-1.5B through llama-cpp-python;
+  ``local:smollm2`` the tiny SmolLM2-135M; ``local:/path/to/file.gguf`` any GGUF file;
 - ``openai:<model>``: any OpenAI-compatible server (``TOOLVERDICT_OPENAI_BASE_URL``);
 - ``anthropic:<model>``: Anthropic's API;
 - ``python:<dotted.path>``: a class or factory of your own implementing ``ReviewModel``.
@@ -32,7 +33,7 @@ def get_review_model(spec: str | None = None) -> ReviewModel:
     if kind == "local":
         from .local import LocalModel
 
-        return LocalModel()
+        return LocalModel(name or None)
     if kind == "openai" and name:
         from .openai_compat import OpenAIModel
 
@@ -44,6 +45,7 @@ def get_review_model(spec: str | None = None) -> ReviewModel:
     if kind == "python" and name:
         return import_string(name)()
     raise ValueError(
-        f"unknown panel model {spec!r}: use local, openai:<model>, anthropic:<model> "
+        f"unknown panel model {spec!r}: use local[:<name or path>], openai:<model>, "
+        "anthropic:<model> "
         "or python:<dotted.path>"
     )

@@ -28,6 +28,7 @@ class ReviewRequest:
     schema: dict[str, Any]
     max_tokens: int = 900
     temperature: float = 0.0
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,10 @@ class Prices:
 class ReviewModel(Protocol):
     #: Stored with every review and part of the reuse key, e.g. "openai:gpt-4o-mini".
     model_id: str
-    #: True for the bundled small model: its reviews are labelled "local draft".
+    #: True for a tiny local model: its reviews are labelled "local draft".
     is_local_draft: bool
+    # Optional: ``style`` = "stepwise" (one question per call) or "whole" (one JSON review
+    # per call, the default); read with getattr by the panel.
     prices: Prices
 
     def generate(self, request: ReviewRequest) -> Generation: ...

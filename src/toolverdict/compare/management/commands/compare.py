@@ -41,7 +41,7 @@ class Command(BaseCommand):
         table.add_column("")
         table.add_column(left.tool.name, ratio=1)
         table.add_column(right.tool.name, ratio=1)
-        table.add_row("Panel ship", _pct(left.panel.ship_pct), _pct(right.panel.ship_pct))
+        table.add_row("Panel ship", left.panel.ship_label, right.panel.ship_label)
         table.add_row(
             "Reviewer split",
             f"{left.panel.ship} ship / {left.panel.skip} skip",

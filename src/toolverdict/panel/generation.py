@@ -1,0 +1,217 @@
+"""Asking a model for one persona's review, in the style that model can answer.
+
+Two styles produce the same review (verdict, reason, sections, claims), so the gates, the
+storage and the pages never care which model wrote it:
+
+- ``whole``: one request for the whole review as one JSON object. Strong hosted models
+  answer this well, and it is one call per persona.
+- ``stepwise``: one focused question per call, then a closing verdict call that sees the
+  persona's own answers. Small local models answer a single question concretely where
+  they answer a four-question form with non-answers. Each answer carries its kind and
+  citations, so each answer is also one claim. Every call shares the rules + dossier
+  prefix, so llama.cpp (or a prefix cache) evaluates the dossier once per tool.
+
+Either way the text ends on a sentence boundary: a length limit never leaves a word cut.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from pydantic import BaseModel, ValidationError
+
+from .dossier import Dossier
+from .llm import Generation, ModelError, ReviewModel, ReviewRequest
+from .personas import Persona
+from .prompts import build_prompt, question_block, verdict_block
+from .schema import answer_model, json_schema, review_model, verdict_model
+from .substance import end_on_sentence
+
+log = logging.getLogger(__name__)
+
+STYLES = ("whole", "stepwise")
+ANSWER_TOKENS = 160
+VERDICT_TOKENS = 110
+
+
+@dataclass
+class Draft:
+    """A persona's review as the model wrote it, before the gates; usage summed."""
+
+    verdict: str = ""
+    reason: str = ""
+    sections: dict[str, str] = field(default_factory=dict)
+    claims: list[dict[str, Any]] = field(default_factory=list)  # kind, text, evidence
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    attempts: int = 0
+    calls: int = 0
+
+    def add(self, generation: Generation, attempts: int) -> None:
+        self.input_tokens += generation.input_tokens
+        self.output_tokens += generation.output_tokens
+        self.cached_tokens += generation.cached_tokens
+        self.attempts = max(self.attempts, attempts)
+        self.calls += 1
+
+    @property
+    def usage(self) -> Generation:
+        return Generation("", self.input_tokens, self.output_tokens, self.cached_tokens)
+
+
+class DraftError(ModelError):
+    """The model produced no usable review; carries what it cost so far."""
+
+    def __init__(self, message: str, draft: Draft, *, retryable: bool = False) -> None:
+        super().__init__(message, retryable=retryable)
+        self.draft = draft
+
+
+def style_for(model: ReviewModel) -> str:
+    """The configured style, else the backend's own (hosted backends: whole)."""
+    configured = (settings.TOOLVERDICT_PANEL_STYLE or "").strip()
+    style = configured or getattr(model, "style", "whole")
+    if style not in STYLES:
+        raise ValueError(f"TOOLVERDICT_PANEL_STYLE must be one of {', '.join(STYLES)}")
+    return style
+
+
+def generate_with_retry(model: ReviewModel, request: ReviewRequest) -> tuple[Generation, int]:
+    """Call the model, retrying retryable errors with exponential backoff."""
+    attempts = max(1, settings.TOOLVERDICT_PANEL_ATTEMPTS)
+    backoff = settings.TOOLVERDICT_PANEL_BACKOFF
+    for attempt in range(1, attempts + 1):
+        try:
+            return model.generate(request), attempt
+        except ModelError as exc:
+            if not exc.retryable or attempt == attempts:
+                exc.attempts = attempt  # type: ignore[attr-defined]
+                raise
+            log.warning("panel model error (attempt %s/%s): %s", attempt, attempts, exc)
+            time.sleep(backoff * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "review"
+    return f"{where}: {err['msg']}"
+
+
+def parse(text: str, model: type[BaseModel], what: str = "review") -> dict[str, Any]:
+    """Parse and validate model output against ``model``; ModelError when it does not fit."""
+    try:
+        data = json.loads(text, strict=False)  # small models emit raw newlines in strings
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{what} is not JSON: {exc.msg} at character {exc.pos}") from exc
+    try:
+        return model.model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        raise ModelError(f"{what} does not match the review schema: {_first_error(exc)}") from exc
+
+
+def _tidy(text: str) -> str:
+    return end_on_sentence(" ".join(text.split()))
+
+
+class _Asker:
+    """One persona, one dossier: sends requests and sums their usage into a draft."""
+
+    def __init__(
+        self,
+        model: ReviewModel,
+        dossier: Dossier,
+        persona: Persona,
+        temperature: float,
+        seed: int | None,
+    ) -> None:
+        self.model, self.dossier, self.persona = model, dossier, persona
+        self.temperature, self.seed = temperature, seed
+        self.draft = Draft()
+
+    def ask(
+        self,
+        block: str | None,
+        shown: type[BaseModel],
+        parsed: type[BaseModel],
+        max_tokens: int,
+        what: str,
+    ) -> dict[str, Any]:
+        """Send one request with schema ``shown``; parse the reply with ``parsed``.
+
+        ``parsed`` accepts any "E<n>" evidence id: ids are checked by grounding, so a
+        backend without enum enforcement gets a flagged claim, not a lost review.
+        """
+        request = ReviewRequest(
+            prompt=build_prompt(self.dossier, self.persona, block=block),
+            schema=json_schema(shown),
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            seed=self.seed,
+        )
+        try:
+            generation, attempts = generate_with_retry(self.model, request)
+        except ModelError as exc:
+            self.draft.attempts = max(self.draft.attempts, getattr(exc, "attempts", 1))
+            raise DraftError(str(exc), self.draft, retryable=exc.retryable) from exc
+        self.draft.add(generation, attempts)
+        try:
+            return parse(generation.text, parsed, what)
+        except ModelError as exc:
+            raise DraftError(str(exc), self.draft) from exc
+
+
+def write_whole(asker: _Asker) -> Draft:
+    shown = review_model(asker.dossier, asker.persona)
+    parsed = review_model(asker.dossier, asker.persona, strict_ids=False)
+    data = asker.ask(None, shown, parsed, 900, "output")
+    draft = asker.draft
+    draft.verdict = data["verdict"]
+    draft.reason = " ".join(data["reason"].split())  # the reason is one line
+    draft.sections = {k: " ".join(v.split()) for k, v in data["sections"].items()}
+    draft.claims = [
+        {"kind": c["kind"], "text": c["text"], "evidence": list(c["evidence"])}
+        for c in data["claims"]
+    ]
+    return draft
+
+
+def write_stepwise(asker: _Asker) -> Draft:
+    shown = answer_model(asker.dossier)
+    parsed = answer_model(asker.dossier, strict_ids=False)
+    draft = asker.draft
+    for section in asker.persona.sections:
+        block = question_block(asker.persona, section)
+        data = asker.ask(block, shown, parsed, ANSWER_TOKENS, f"answer to {section.key!r}")
+        answer = _tidy(data["answer"])
+        draft.sections[section.key] = answer
+        evidence = list(dict.fromkeys(data["evidence"]))
+        draft.claims.append({"kind": data["kind"], "text": answer, "evidence": evidence})
+    block = verdict_block(asker.persona, draft.sections)
+    data = asker.ask(block, verdict_model(), verdict_model(), VERDICT_TOKENS, "verdict")
+    draft.verdict = data["verdict"]
+    draft.reason = _tidy(data["reason"])
+    return draft
+
+
+def write_review(
+    model: ReviewModel,
+    dossier: Dossier,
+    persona: Persona,
+    *,
+    temperature: float | None = None,
+    seed: int | None = None,
+) -> Draft:
+    """The persona's review of the dossier, in the model's style. Raises DraftError."""
+    if temperature is None:
+        temperature = settings.TOOLVERDICT_PANEL_TEMPERATURE
+    asker = _Asker(model, dossier, persona, temperature, seed)
+    if style_for(model) == "stepwise":
+        return write_stepwise(asker)
+    return write_whole(asker)
