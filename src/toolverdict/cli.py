@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")  # `toolverdict panel-eval` runs panel_eval
     execute_from_command_line(["toolverdict", *args])
 
 

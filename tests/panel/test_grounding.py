@@ -172,3 +172,32 @@ def test_a_listed_peer_is_a_known_name_and_can_be_cited(sample_catalog):
         reason="Ship: cheaper than Zephyr.", sections={}, claims=[], dossier=dossier
     )
     assert invented.invented_names == ["Zephyr"]
+
+
+def test_numbers_from_the_question_and_the_tools_own_name_are_known(acme_dossier):
+    from dataclasses import replace
+
+    dossier = replace(acme_dossier, tool_name="Acme Coder 4")
+    check = check_claim(
+        "comparison",
+        "Acme Coder 4 loses to nothing in 12 months at $20 per month.",
+        ["E3"],
+        dossier,
+        asked="What kills it in 12 months?",
+    )
+    assert (check.status, check.problems) == (SUPPORTED, [])
+    opinion = check_claim("forecast", "In 12 months it still leads.", [], dossier, asked="12")
+    assert opinion.status == NOT_JUDGED
+
+
+def test_doubt_about_verification_is_not_a_claim_of_it(acme_dossier):
+    doubt = check_claim(
+        "fact", "Its Pro plan at $20 per month cannot be verified.", ["E3"], acme_dossier
+    )
+    assert doubt.status == SUPPORTED
+    hard = check_claim(
+        "fact", "The Pro plan is $20 per month, hard to confirm.", ["E3"], acme_dossier
+    )
+    assert hard.status == SUPPORTED
+    claimed = check_claim("fact", "We tested the Pro plan at $20 per month.", ["E3"], acme_dossier)
+    assert "says verified but cites no verification item" in claimed.problems

@@ -10,6 +10,7 @@ from toolverdict.panel.generation import style_for
 from toolverdict.panel.models import Claim, Review
 from toolverdict.panel.personas import load_personas
 from toolverdict.panel.prompts import RULES, prompt_version
+from toolverdict.panel.schema import ANSWER_MAX
 from toolverdict.panel.services import panel_summaries, review_tools
 
 from .fakes import ScriptedModel, StepwiseModel, stepwise_answer
@@ -57,13 +58,22 @@ def test_answers_become_sections_and_claims(acme):
     assert review.input_tokens == 5 * 100 and review.output_tokens == 5 * 20
 
 
-def test_an_answer_cut_by_a_length_limit_ends_on_its_last_sentence(acme):
-    def script(request, n):
-        return stepwise_answer(request, answer="Tool use is the primitive. It also streams tok")
+def test_an_answer_cut_by_the_length_limit_ends_on_its_last_sentence(acme):
+    text = "Tool use is the primitive. " + "It streams tokens fast and " * 20
+    cut = text[:ANSWER_MAX]
+    assert cut[-1].isalpha() and text[len(cut)].isalpha()  # cut mid-word at the limit
 
-    review_tools([acme.pk], StepwiseModel(script))
+    review_tools([acme.pk], StepwiseModel(lambda r, n: stepwise_answer(r, answer=cut)))
     review = Review.objects.get(tool=acme, persona="builder", is_current=True)
     assert set(review.sections.values()) == {"Tool use is the primitive."}
+    assert review.status == Review.Status.PUBLISHED
+
+
+def test_an_answer_closed_before_the_limit_is_complete_and_gets_its_stop(acme):
+    listed = "Bolt IDE and Acme Coder compete for the same terminal users"
+    review_tools([acme.pk], StepwiseModel(lambda r, n: stepwise_answer(r, answer=listed)))
+    review = Review.objects.get(tool=acme, persona="skeptic", is_current=True)
+    assert set(review.sections.values()) == {listed + "."}
     assert review.status == Review.Status.PUBLISHED
 
 

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from toolverdict.community.services import community_figures
+from toolverdict.panel.progress import panel_progress
 from toolverdict.panel.services import latest_reviewed_tool_ids, panel_summaries
 
 from . import services
@@ -20,6 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
     pair_tools = [t for pair in pairs for t in pair]
     summaries = panel_summaries(latest + pair_tools)
     community = community_figures(latest)
+    progress = panel_progress(brief=True)
     return render(
         request,
         "catalog/home.html",
@@ -27,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "latest": [(t, summaries[t.pk], community[t.pk]) for t in latest],
             "pairs": [(a, b, summaries[a.pk], summaries[b.pk]) for a, b in pairs],
             "categories": services.categories_with_counts(),
+            "panel_progress": None if progress.done else progress,
         },
     )
 

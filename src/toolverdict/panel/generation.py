@@ -29,14 +29,21 @@ from .dossier import Dossier
 from .llm import Generation, ModelError, ReviewModel, ReviewRequest
 from .personas import Persona
 from .prompts import build_prompt, question_block, verdict_block
-from .schema import answer_model, json_schema, review_model, verdict_model
+from .schema import (
+    ANSWER_MAX,
+    VERDICT_REASON_MAX,
+    answer_model,
+    json_schema,
+    review_model,
+    verdict_model,
+)
 from .substance import end_on_sentence
 
 log = logging.getLogger(__name__)
 
 STYLES = ("whole", "stepwise")
-ANSWER_TOKENS = 160
-VERDICT_TOKENS = 110
+ANSWER_TOKENS = 130
+VERDICT_TOKENS = 90
 
 
 @dataclass
@@ -116,8 +123,17 @@ def parse(text: str, model: type[BaseModel], what: str = "review") -> dict[str, 
         raise ModelError(f"{what} does not match the review schema: {_first_error(exc)}") from exc
 
 
-def _tidy(text: str) -> str:
-    return end_on_sentence(" ".join(text.split()))
+def _tidy(text: str, limit: int) -> str:
+    """One line ending on a sentence boundary.
+
+    A string the model closed before the schema's length limit is complete, so a missing
+    final stop is added ("SmolVLM, Cursor and Copilot" is a list, not a cut). One that
+    reached the limit may be cut mid-word: it goes back to its last complete sentence.
+    """
+    text = " ".join(text.split())
+    if len(text) < limit - 2 and text and text[-1].isalnum():
+        return text + "."
+    return end_on_sentence(text)
 
 
 class _Asker:
@@ -189,14 +205,14 @@ def write_stepwise(asker: _Asker) -> Draft:
     for section in asker.persona.sections:
         block = question_block(asker.persona, section)
         data = asker.ask(block, shown, parsed, ANSWER_TOKENS, f"answer to {section.key!r}")
-        answer = _tidy(data["answer"])
+        answer = _tidy(data["answer"], ANSWER_MAX)
         draft.sections[section.key] = answer
         evidence = list(dict.fromkeys(data["evidence"]))
         draft.claims.append({"kind": data["kind"], "text": answer, "evidence": evidence})
     block = verdict_block(asker.persona, draft.sections)
     data = asker.ask(block, verdict_model(), verdict_model(), VERDICT_TOKENS, "verdict")
     draft.verdict = data["verdict"]
-    draft.reason = _tidy(data["reason"])
+    draft.reason = _tidy(data["reason"], VERDICT_REASON_MAX)
     return draft
 
 

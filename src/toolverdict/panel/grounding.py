@@ -67,9 +67,11 @@ _SCALE |= {"b": 1_000_000_000, "billion": 1_000_000_000}
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-+.'][A-Za-z0-9]+)*\+*")
 _SENTENCE_BREAK = re.compile(r"(?:^|[.!?:;\"(]\s+|\n)")
 _VERIFIED = re.compile(
-    r"\b(verified|verify|verifies|we tested|was tested|were tested|confirmed"
-    r"|benchmarked|hands-on)\b",
-    re.I,
+    r"\b(verified|we tested|was tested|were tested|confirmed|benchmarked|hands-on)\b", re.I
+)
+# "cannot be verified", "hard to confirm", "not tested": doubt, not a claim of a check.
+_NEGATED = re.compile(
+    r"(\bnot|n't|\bcannot|\bno|\bunable to|\bhard to|\bdifficult to)\s+(be\s+)?$", re.I
 )
 _EVIDENCE_ID = re.compile(r"^E\d+$")
 
@@ -195,11 +197,11 @@ def _is_year(number: Decimal) -> bool:
     return number == number.to_integral_value() and 1990 <= number <= 2100
 
 
-def _invented_specifics(kind: str, text: str, dossier: Dossier) -> list[str]:
+def _invented_specifics(kind: str, text: str, dossier: Dossier, given: str) -> list[str]:
     """Numbers and dates in an opinion or forecast found nowhere in the dossier (a
     forecast may name a year: "by 2030" is how forecasts speak)."""
     full, months, rest = _dates(text)
-    ev_full, ev_months, ev_rest = _dates(dossier.text)
+    ev_full, ev_months, ev_rest = _dates(f"{dossier.text}\n{given}")
     ev_months |= {(y, m) for (y, m, _) in ev_full}
     problems = [
         f"date {dt.date(*d).isoformat()} is not in the dossier" for d in sorted(full - ev_full)
@@ -214,10 +216,21 @@ def _invented_specifics(kind: str, text: str, dossier: Dossier) -> list[str]:
     return problems
 
 
-def check_claim(kind: str, text: str, cited: Iterable[str], dossier: Dossier) -> ClaimCheck:
-    """Ground one claim against the evidence it cites."""
+def _says_verified(text: str) -> bool:
+    return any(not _NEGATED.search(text[: m.start()]) for m in _VERIFIED.finditer(text))
+
+
+def check_claim(
+    kind: str, text: str, cited: Iterable[str], dossier: Dossier, asked: str = ""
+) -> ClaimCheck:
+    """Ground one claim against the evidence it cites.
+
+    Numbers in ``asked`` (the question the persona was given: "in 12 months") and in the
+    tool's own name ("Claude 4 Sonnet") count as known.
+    """
+    given = f"{dossier.subject_names}\n{asked}"
     if kind not in JUDGED_KINDS:
-        invented = _invented_specifics(kind, text, dossier)
+        invented = _invented_specifics(kind, text, dossier, given)
         return ClaimCheck(UNSUPPORTED, invented) if invented else ClaimCheck(NOT_JUDGED)
     cited = list(dict.fromkeys(cited))
     problems: list[str] = []
@@ -237,7 +250,7 @@ def check_claim(kind: str, text: str, cited: Iterable[str], dossier: Dossier) ->
     for year, month in sorted(claim_months - ev_months):
         problems.append(f"date {year}-{month:02d} is not in the cited evidence")
 
-    ev_numbers = _numbers(ev_rest, both_forms=True)
+    ev_numbers = _numbers(ev_rest, both_forms=True) | _numbers(given, both_forms=True)
     ev_numbers |= {Decimal(part) for d in ev_full for part in d}
     missing_numbers = sorted(_numbers(claim_rest, both_forms=False) - ev_numbers)
     for number in missing_numbers:
@@ -251,7 +264,7 @@ def check_claim(kind: str, text: str, cited: Iterable[str], dossier: Dossier) ->
     if items and not _content_words(text) & _content_words(evidence_text):
         problems.append("shares no words with the cited evidence")
 
-    if _VERIFIED.search(text) and not any(e.is_verification for e in items):
+    if _says_verified(text) and not any(e.is_verification for e in items):
         problems.append("says verified but cites no verification item")
     return ClaimCheck(UNSUPPORTED if problems else SUPPORTED, problems)
 
@@ -287,9 +300,12 @@ def check_review(
     claims: list[tuple[str, str, list[str]]],
     dossier: Dossier,
     known_names: Iterable[str] = (),
+    asked: str = "",
 ) -> ReviewCheck:
-    """Ground every claim and decide whether the review may be published."""
-    checks = [check_claim(kind, text, cited, dossier) for kind, text, cited in claims]
+    """Ground every claim and decide whether the review may be published.
+
+    ``asked`` is the persona's own prompt text (its lens and questions)."""
+    checks = [check_claim(kind, text, cited, dossier, asked) for kind, text, cited in claims]
     judged = [c for c in checks if c.status != NOT_JUDGED]
     rate = sum(c.status == SUPPORTED for c in judged) / len(judged) if judged else None
     texts = [reason, *sections.values(), *(text for _, text, _ in claims)]

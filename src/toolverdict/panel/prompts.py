@@ -41,12 +41,12 @@ WHOLE_FORMAT = """Write one review as a JSON object. Decide the verdict first: "
 Then give a one-line reason, answer your questions in one or two sentences each, and list
 one to six short claims, each with its kind and the evidence ids it cites."""
 
-QUESTION_FORMAT = """Answer in one or two complete sentences (at most 45 words), naming specifics
-from the evidence. Reply with JSON: the kind of your answer, the evidence ids it cites,
-and the answer."""
+QUESTION_FORMAT = """Answer in one complete sentence of at most 30 words that names specifics from
+the evidence. Reply with JSON: the kind of your answer, the evidence ids it cites, and the
+answer."""
 
 VERDICT_FORMAT = """Decide now: would you ship with this tool? Reply with JSON: "ship" or "skip",
-and the reason in one complete sentence (at most 25 words)."""
+and the reason in one complete sentence of at most 20 words."""
 
 
 @dataclass(frozen=True)

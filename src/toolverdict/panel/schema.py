@@ -77,8 +77,8 @@ def review_model(dossier: Dossier, persona: Persona, *, strict_ids: bool = True)
     )
 
 
-ANSWER_MAX = 300
-VERDICT_REASON_MAX = 200
+ANSWER_MAX = 240
+VERDICT_REASON_MAX = 160
 
 
 def _evidence_ids(dossier: Dossier, strict_ids: bool) -> Any:

@@ -347,7 +347,7 @@ def _claim_rows(draft: Draft, check: grounding.ReviewCheck) -> list[dict[str, An
     ]
 
 
-def judge(draft: Draft, dossier: Dossier, names: list[str]) -> dict[str, Any]:
+def judge(draft: Draft, dossier: Dossier, names: list[str], persona: Persona) -> dict[str, Any]:
     """Both gates over a draft: the review's status, public gate and problem."""
     substance = check_substance(
         reason=draft.reason, sections=draft.sections, claims=[c["text"] for c in draft.claims]
@@ -358,6 +358,9 @@ def judge(draft: Draft, dossier: Dossier, names: list[str]) -> dict[str, Any]:
         claims=[(c["kind"], c["text"], list(c["evidence"])) for c in draft.claims],
         dossier=dossier,
         known_names=names,
+        asked="\n".join(
+            [persona.lens, persona.instructions, *(s.question for s in persona.sections)]
+        ),
     )
     gate = ""
     if not substance.publishable:
@@ -415,7 +418,7 @@ def review_one(
             "support_rate": None,
         }
         return _store(tool, persona, model, dossier, fields, [])
-    verdict = judge(draft, dossier, names)
+    verdict = judge(draft, dossier, names, persona)
     claims = verdict.pop("claims")
     fields |= verdict | {"verdict": draft.verdict, "reason": draft.reason[:300]}
     fields["sections"] = draft.sections
@@ -493,11 +496,12 @@ def enqueue_panel(tool_ids: Iterable[int]) -> list[Any]:
     """Queue one panel task per tool on the "panel" queue; returns the task results.
 
     Cheap (one row per tool with the database backend); the model runs in ``db_worker``,
-    or inline only when the configured tasks backend is the immediate one.
+    or inline only when the configured tasks backend is the immediate one. The seed
+    comparison's tools (``TOOLVERDICT_PANEL_FIRST``) are queued ahead of the rest.
     """
-    from .tasks import review_tool
+    from .tasks import enqueue_reviews
 
-    return [review_tool.enqueue(tool_id) for tool_id in dict.fromkeys(tool_ids)]
+    return enqueue_reviews(tool_ids)
 
 
 def on_tools_changed(sender: Any, tool_ids: list[int], reason: str = "", **kwargs: Any) -> None:

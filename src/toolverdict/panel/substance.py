@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 #: More non-answers than this withholds the review.
 NON_ANSWERS_ALLOWED = 1
 
-_MISSING = r"(?:given|provided|specified|mentioned|stated|listed|found|available|known|clear|disclosed|documented)"
+_MISSING = (
+    r"(?:given|provided|specified|mentioned|stated|listed|found|available|known|clear"
+    r"|disclosed|documented)"
+)
 # A whole answer that only says nothing is there ("None provided.", "Not specified.").
 _EMPTY_ANSWER = re.compile(
     rf"""^\W*(?:
@@ -93,9 +96,7 @@ def is_non_answer(text: str) -> bool:
     text = text.strip()
     if len(_WORD.findall(text)) < 3:
         return True
-    return bool(
-        _EMPTY_ANSWER.match(text) or _DODGE.match(text) or _NOT_IN_EVIDENCE.search(text)
-    )
+    return bool(_EMPTY_ANSWER.match(text) or _DODGE.match(text) or _NOT_IN_EVIDENCE.search(text))
 
 
 def _script(char: str) -> str:

@@ -1,8 +1,26 @@
-"""Background tasks (Django Tasks API; ``db_worker`` runs them from the "panel" queue)."""
+"""Background tasks (Django Tasks API; ``db_worker`` runs them from the "panel" queue).
+
+Queue order: ``db_worker`` takes the ready task with the highest ``priority`` first, then
+the oldest. The tools named in ``TOOLVERDICT_PANEL_FIRST`` (the seed comparison's two
+tools by default) are queued with ``FIRST_PRIORITY``, so a fresh install reviews them
+before the rest of the catalog, whatever order the catalog lists them in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Q
 from django_tasks import task
+from django_tasks.base import TASK_MAX_PRIORITY
+
+# Above django-tasks' default priority (0); the allowed range is -100..100. The first tools
+# get FIRST_PRIORITY and up, the earlier in the setting the higher.
+FIRST_PRIORITY = 10
 
 
 @task(queue_name="panel")
@@ -15,3 +33,125 @@ def review_tool(tool_id: int) -> dict[str, int]:
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     return counts
+
+
+def first_tool_ids(tool_ids: Iterable[int] | None = None) -> list[int]:
+    """Ids of the ``TOOLVERDICT_PANEL_FIRST`` tools (among ``tool_ids``), in setting order."""
+    from toolverdict.catalog.models import Tool
+
+    slugs = list(getattr(settings, "TOOLVERDICT_PANEL_FIRST", ()) or ())
+    if not slugs:
+        return []
+    tools = Tool.objects.filter(slug__in=slugs)
+    if tool_ids is not None:
+        tools = tools.filter(pk__in=list(tool_ids))
+    by_slug = dict(tools.values_list("slug", "pk"))
+    return [by_slug[s] for s in slugs if s in by_slug]
+
+
+def first_priorities(first: list[int]) -> dict[int, int]:
+    """The queue priority of each first tool: setting order, all at FIRST_PRIORITY or above."""
+    return {
+        tool_id: min(FIRST_PRIORITY + len(first) - 1 - i, TASK_MAX_PRIORITY)
+        for i, tool_id in enumerate(first)
+    }
+
+
+def _supports_priority() -> bool:
+    return bool(getattr(review_tool.get_backend(), "supports_priority", False))
+
+
+def enqueue_reviews(tool_ids: Iterable[int]) -> list[Any]:
+    """Queue one ``review_tool`` task per tool; returns the task results in input order.
+
+    The ``TOOLVERDICT_PANEL_FIRST`` tools among them are queued first and, where the
+    backend supports priorities, with ``FIRST_PRIORITY``.
+    """
+    ids = list(dict.fromkeys(tool_ids))
+    if not ids:
+        return []
+    first = first_tool_ids(ids)
+    priorities = first_priorities(first) if _supports_priority() else {}
+    leading = set(first)
+    results: dict[int, Any] = {}
+    for tool_id in [*first, *(i for i in ids if i not in leading)]:
+        chosen = (
+            review_tool.using(priority=priorities[tool_id])
+            if tool_id in priorities
+            else review_tool
+        )
+        results[tool_id] = chosen.enqueue(tool_id)
+    return [results[i] for i in ids]
+
+
+def _uses_db_backend() -> bool:
+    if not apps.is_installed("django_tasks_db"):
+        return False
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(review_tool.get_backend(), DatabaseBackend)
+
+
+@dataclass
+class Backlog:
+    prioritised: int = 0  # already-queued tasks of the first tools moved to the front
+    queued: int = 0  # tools that had no pending review and were queued now
+
+
+def queue_backlog() -> Backlog:
+    """Make sure every published tool still to be reviewed is queued, first tools first.
+
+    Reads the state, so it is safe to run on every start: tasks already waiting for the
+    ``TOOLVERDICT_PANEL_FIRST`` tools move to the front of the queue; published tools
+    without a complete current panel (or with a failed review) and no waiting or running
+    task are queued. Only with the database task backend, whose queue it can read.
+    """
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from toolverdict.catalog.models import Tool
+
+    from .models import Review
+    from .progress import current_reviews, persona_slugs
+
+    backlog = Backlog()
+    if not _uses_db_backend():
+        return backlog
+    tasks = DBTaskResult.objects.filter(task_path=review_tool.module_path)
+    ready = tasks.filter(status=TaskResultStatus.READY)
+    priorities = first_priorities(first_tool_ids())
+    if priorities:
+        for row in ready.filter(priority__lt=FIRST_PRIORITY).only("pk", "args_kwargs"):
+            priority = priorities.get(queued_tool_id(row.args_kwargs))
+            if priority is not None:
+                backlog.prioritised += ready.filter(pk=row.pk).update(priority=priority)
+    pending = tasks.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+    waiting = {queued_tool_id(a) for a in pending.values_list("args_kwargs", flat=True)}
+    slugs = persona_slugs()
+    todo = (
+        Tool.objects.published()
+        .annotate(
+            current=Count("panel_reviews", filter=current_reviews(slugs, "panel_reviews__")),
+            failed=Count(
+                "panel_reviews",
+                filter=Q(
+                    panel_reviews__is_current=True, panel_reviews__status=Review.Status.FAILED
+                ),
+            ),
+        )
+        .filter(Q(current__lt=len(slugs) if slugs is not None else 1) | Q(failed__gt=0))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    missing = [pk for pk in todo if pk not in waiting]
+    backlog.queued = len(enqueue_reviews(missing))
+    return backlog
+
+
+def queued_tool_id(args_kwargs: Any) -> int | None:
+    """The tool id a ``review_tool`` task was queued with."""
+    try:
+        args = args_kwargs.get("args") or []
+        return int(args[0]) if args else int(args_kwargs["kwargs"]["tool_id"])
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return None
