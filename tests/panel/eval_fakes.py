@@ -41,7 +41,7 @@ def tool_of(request: ReviewRequest) -> str:
 
 
 def persona_of(request: ReviewRequest) -> str:
-    block = request.prompt.persona_block
+    block = request.prompt.persona_text
     for name in PERSONAS:
         if f"You are the {name}" in block:
             return name

@@ -191,3 +191,40 @@ def test_anthropic_overload_is_retryable(request_):
     with pytest.raises(ModelError) as info:
         model.generate(request_)
     assert info.value.retryable
+
+
+def test_stepwise_turns_reach_both_hosted_apis(acme_dossier):
+    from toolverdict.panel.personas import load_personas
+    from toolverdict.panel.prompts import Message, build_prompt, verdict_block
+
+    persona = load_personas()[0]
+    history = (
+        Message("user", "Question: What primitive does it give a developer?"),
+        Message("assistant", '{"kind": "opinion", "evidence": [], "answer": "Tool use."}'),
+    )
+    stepwise = ReviewRequest(
+        prompt=build_prompt(acme_dossier, persona, block=verdict_block(), history=history),
+        schema={"type": "object"},
+    )
+    seen = []
+    model = OpenAIModel(
+        "gpt-4o-mini", api_key="k", http_client=_client(lambda r: _openai_reply("{}"), seen)
+    )
+    model.generate(stepwise)
+    messages = json.loads(seen[0].content)["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[2]["content"] == history[1].content
+
+    seen = []
+    model = AnthropicModel(
+        "claude-sonnet-5",
+        api_key="k",
+        http_client=_client(lambda r: _anthropic_reply({"verdict": "ship"}), seen),
+    )
+    model.generate(stepwise)
+    [message] = json.loads(seen[0].content)["messages"]
+    # A forced tool call cannot precede a plain assistant turn: a transcript instead.
+    assert message["role"] == "user"
+    assert message["content"].startswith("USER: Question: What primitive")
+    assert 'ASSISTANT: {"kind": "opinion"' in message["content"]
+    assert message["content"].endswith(f"USER: {verdict_block()}")

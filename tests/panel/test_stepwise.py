@@ -33,10 +33,19 @@ def test_one_call_per_question_then_the_verdict(acme):
     for request, section in zip(first, builder.sections, strict=False):
         assert f"Question: {section.question}" in request.prompt.persona_block
         assert list(request.schema["properties"]) == ["kind", "evidence", "answer"]
+    # One conversation: each call extends the previous one by its answer and a question.
+    assert builder.lens in first[0].prompt.persona_block
+    assert builder.lens not in first[1].prompt.persona_block
+    for previous, request in zip(first, first[1:], strict=False):
+        assert request.prompt.history[: len(previous.prompt.history)] == previous.prompt.history
+        assert request.prompt.history[-2].content == previous.prompt.persona_block
+        assert request.prompt.persona_text == first[0].prompt.persona_block
     closing = first[-1]
-    assert list(closing.schema["properties"]) == ["verdict", "reason"]
-    assert "Your answers:" in closing.prompt.persona_block
-    assert "Tool use lets developers call" in closing.prompt.persona_block
+    assert list(closing.schema["properties"]) == ["reason", "verdict"]
+    assert len(closing.prompt.history) == 2 * len(builder.sections)
+    assert "Tool use lets developers call" in closing.prompt.history[-1].content
+    roles = [m.role for m in closing.prompt.messages]
+    assert roles == ["system"] + ["user", "assistant"] * len(builder.sections) + ["user"]
 
 
 def test_answers_become_sections_and_claims(acme):
@@ -139,8 +148,8 @@ def test_ship_percentage_needs_three_published_reviews(acme, client):
         if "verdict" in request.schema["properties"]:
             state["verdict"] = next(verdicts)
         # The Futurist and Buyer dodge every question: withheld.
-        dodge = "futurist" in request.prompt.persona_block.lower() or (
-            "buyer" in request.prompt.persona_block.lower()
+        dodge = "futurist" in request.prompt.persona_text.lower() or (
+            "buyer" in request.prompt.persona_text.lower()
         )
         return stepwise_answer(
             request, answer="None provided." if dodge else "", verdict=state["verdict"]

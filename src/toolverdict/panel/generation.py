@@ -5,11 +5,13 @@ storage and the pages never care which model wrote it:
 
 - ``whole``: one request for the whole review as one JSON object. Strong hosted models
   answer this well, and it is one call per persona.
-- ``stepwise``: one focused question per call, then a closing verdict call that sees the
-  persona's own answers. Small local models answer a single question concretely where
-  they answer a four-question form with non-answers. Each answer carries its kind and
-  citations, so each answer is also one claim. Every call shares the rules + dossier
-  prefix, so llama.cpp (or a prefix cache) evaluates the dossier once per tool.
+- ``stepwise``: one focused question per call, then a closing verdict call; the calls
+  form one conversation, so the verdict sees the persona's own answers. Small local
+  models answer a single question concretely where they answer a four-question form
+  with non-answers. Each answer carries its kind and
+  citations, so each answer is also one claim. Every call extends the previous one (rules
+  + dossier, then the conversation so far), so llama.cpp (or a prefix cache) evaluates
+  the dossier once per tool and each question's own few tokens once.
 
 Either way the text ends on a sentence boundary: a length limit never leaves a word cut.
 """
@@ -28,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from .dossier import Dossier
 from .llm import Generation, ModelError, ReviewModel, ReviewRequest
 from .personas import Persona
-from .prompts import build_prompt, question_block, verdict_block
+from .prompts import Message, build_prompt, question_block, verdict_block
 from .schema import (
     ANSWER_MAX,
     VERDICT_REASON_MAX,
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 
 STYLES = ("whole", "stepwise")
 ANSWER_TOKENS = 130
-VERDICT_TOKENS = 90
+VERDICT_TOKENS = 110
 
 
 @dataclass
@@ -150,6 +152,7 @@ class _Asker:
         self.model, self.dossier, self.persona = model, dossier, persona
         self.temperature, self.seed = temperature, seed
         self.draft = Draft()
+        self.history: tuple[Message, ...] = ()
 
     def ask(
         self,
@@ -165,7 +168,7 @@ class _Asker:
         backend without enum enforcement gets a flagged claim, not a lost review.
         """
         request = ReviewRequest(
-            prompt=build_prompt(self.dossier, self.persona, block=block),
+            prompt=build_prompt(self.dossier, self.persona, block=block, history=self.history),
             schema=json_schema(shown),
             max_tokens=max_tokens,
             temperature=self.temperature,
@@ -178,9 +181,12 @@ class _Asker:
             raise DraftError(str(exc), self.draft, retryable=exc.retryable) from exc
         self.draft.add(generation, attempts)
         try:
-            return parse(generation.text, parsed, what)
+            data = parse(generation.text, parsed, what)
         except ModelError as exc:
             raise DraftError(str(exc), self.draft) from exc
+        if block is not None:  # stepwise: the next question continues this conversation
+            self.history += (Message("user", block), Message("assistant", generation.text))
+        return data
 
 
 def write_whole(asker: _Asker) -> Draft:
@@ -202,15 +208,14 @@ def write_stepwise(asker: _Asker) -> Draft:
     shown = answer_model(asker.dossier)
     parsed = answer_model(asker.dossier, strict_ids=False)
     draft = asker.draft
-    for section in asker.persona.sections:
-        block = question_block(asker.persona, section)
+    for i, section in enumerate(asker.persona.sections):
+        block = question_block(asker.persona, section, first=i == 0)
         data = asker.ask(block, shown, parsed, ANSWER_TOKENS, f"answer to {section.key!r}")
         answer = _tidy(data["answer"], ANSWER_MAX)
         draft.sections[section.key] = answer
         evidence = list(dict.fromkeys(data["evidence"]))
         draft.claims.append({"kind": data["kind"], "text": answer, "evidence": evidence})
-    block = verdict_block(asker.persona, draft.sections)
-    data = asker.ask(block, verdict_model(), verdict_model(), VERDICT_TOKENS, "verdict")
+    data = asker.ask(verdict_block(), verdict_model(), verdict_model(), VERDICT_TOKENS, "verdict")
     draft.verdict = data["verdict"]
     draft.reason = _tidy(data["reason"], VERDICT_REASON_MAX)
     return draft

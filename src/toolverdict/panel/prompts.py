@@ -41,27 +41,34 @@ WHOLE_FORMAT = """Write one review as a JSON object. Decide the verdict first: "
 Then give a one-line reason, answer your questions in one or two sentences each, and list
 one to six short claims, each with its kind and the evidence ids it cites."""
 
-QUESTION_FORMAT = """Answer in one complete sentence of at most 30 words that names specifics from
-the evidence. Reply with JSON: the kind of your answer, the evidence ids it cites, and the
-answer."""
+QUESTION_FORMAT = """I will ask your questions one at a time. Answer each in one complete sentence
+of at most 30 words that names specifics from the evidence. Reply with JSON: the kind of
+your answer, the evidence ids it cites, and the answer."""
 
-VERDICT_FORMAT = """Decide now: would you ship with this tool? Reply with JSON: "ship" or "skip",
-and the reason in one complete sentence of at most 20 words."""
+VERDICT_FORMAT = """Decide now, weighing your answers: name the one thing that decides it for your
+lens, then the verdict. A tool with a clear strength and no serious risk in the evidence is
+"ship"; a serious risk or weakness is "skip". Reply with JSON: the reason in one complete
+sentence of at most 25 words, then the verdict."""
 
 
 @dataclass(frozen=True)
 class Message:
-    role: Literal["system", "user"]
+    role: Literal["system", "user", "assistant"]
     content: str
 
 
 @dataclass(frozen=True)
 class Prompt:
-    """What a model receives. ``shared`` is the cacheable part (rules + dossier)."""
+    """What a model receives. ``shared`` is the cacheable part (rules + dossier).
+
+    ``history`` holds the earlier turns of a stepwise review (question, answer, …), so
+    each call extends the previous one and a prefix cache re-reads nothing.
+    """
 
     shared: str
     persona_block: str
     layout: Literal["dossier_first", "persona_first"] = "dossier_first"
+    history: tuple[Message, ...] = ()
 
     @property
     def messages(self) -> list[Message]:
@@ -71,7 +78,16 @@ class Prompt:
                 Message("system", f"{RULES}\n\n{self.persona_block}"),
                 Message("user", self.shared.removeprefix(RULES).strip()),
             ]
-        return [Message("system", self.shared), Message("user", self.persona_block)]
+        return [
+            Message("system", self.shared),
+            *self.history,
+            Message("user", self.persona_block),
+        ]
+
+    @property
+    def persona_text(self) -> str:
+        """The persona's opening message (its lens), however far the review has got."""
+        return self.history[0].content if self.history else self.persona_block
 
 
 def persona_block(persona: Persona) -> str:
@@ -84,19 +100,19 @@ def persona_block(persona: Persona) -> str:
     )
 
 
-def question_block(persona: Persona, section: Section) -> str:
-    """One focused question (stepwise style)."""
-    return (
-        f"{persona.lens}\n{persona.instructions}\nQuestion: {section.question}\n{QUESTION_FORMAT}"
-    )
+def question_block(persona: Persona, section: Section, *, first: bool) -> str:
+    """One focused question (stepwise style); the first also introduces the persona."""
+    if first:
+        return (
+            f"{persona.lens}\n{persona.instructions}\n{QUESTION_FORMAT}\n"
+            f"Question: {section.question}"
+        )
+    return f"Question: {section.question}"
 
 
-def verdict_block(persona: Persona, answers: dict[str, str]) -> str:
-    """The closing verdict request (stepwise style), with the persona's own answers."""
-    lines = "\n".join(
-        f"- {s.question} {answers[s.key]}" for s in persona.sections if s.key in answers
-    )
-    return f"{persona.lens}\n{persona.instructions}\nYour answers:\n{lines}\n{VERDICT_FORMAT}"
+def verdict_block() -> str:
+    """The closing verdict request (stepwise style); the answers are in the history."""
+    return VERDICT_FORMAT
 
 
 def build_prompt(
@@ -105,13 +121,15 @@ def build_prompt(
     layout: Literal["dossier_first", "persona_first"] = "dossier_first",
     *,
     block: str | None = None,
+    history: tuple[Message, ...] = (),
 ) -> Prompt:
     """Rules + dossier as the shared prefix; ``block`` (default: the whole-review request)
-    is the persona's own part."""
+    is the persona's own part, after any earlier turns in ``history``."""
     return Prompt(
         shared=f"{RULES}\n\n{dossier.render()}",
         persona_block=persona_block(persona) if block is None else block,
         layout=layout,
+        history=history,
     )
 
 
@@ -129,7 +147,7 @@ def prompt_version(persona: Persona, style: str = "whole") -> str:
     stand_in = Dossier(0, "", (Evidence("E1", "profile", "", "", ""),), "")
     if style == "stepwise":
         parts = [QUESTION_FORMAT, VERDICT_FORMAT]
-        parts += [question_block(persona, s) for s in persona.sections]
+        parts += [question_block(persona, s, first=i == 0) for i, s in enumerate(persona.sections)]
         parts += [json_schema(answer_model(stand_in)), json_schema(verdict_model())]
     else:
         parts = [persona_block(persona), json_schema(review_model(stand_in, persona))]

@@ -50,7 +50,12 @@ class AnthropicModel:
 
     def request_kwargs(self, request: ReviewRequest) -> dict[str, Any]:
         prompt = request.prompt
-        system, user = prompt.messages[0].content, prompt.messages[1].content
+        system, user = prompt.messages[0].content, prompt.messages[-1].content
+        if prompt.history:
+            # Earlier stepwise turns go in as a transcript: a forced tool call cannot be
+            # followed by a plain assistant turn in this API.
+            turns = "\n\n".join(f"{m.role.upper()}: {m.content}" for m in prompt.history)
+            user = f"{turns}\n\nUSER: {user}"
         if prompt.layout == "dossier_first":
             dossier = system.removeprefix(RULES).strip()
             system_blocks = [

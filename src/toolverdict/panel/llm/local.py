@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -46,9 +47,10 @@ def get_llama(path: Path, n_ctx: int | None = None, n_threads: int | None = None
     from llama_cpp import Llama
 
     n_ctx = n_ctx or settings.TOOLVERDICT_LOCAL_N_CTX
-    # None lets llama.cpp choose (half the cores): on a busy small machine fewer threads
-    # beat oversubscribed ones, which spin at every barrier.
-    n_threads = n_threads or settings.TOOLVERDICT_LOCAL_THREADS
+    # Default: every core. Measured on two cores, two threads generate about 1.3x faster
+    # than llama-cpp-python's own default (half the cores); set
+    # TOOLVERDICT_LOCAL_THREADS lower where the web server needs the CPU more.
+    n_threads = n_threads or settings.TOOLVERDICT_LOCAL_THREADS or os.cpu_count() or 1
     path = str(path)
     key = (path, n_ctx, n_threads)
     with _lock:
