@@ -1,4 +1,4 @@
-"""Benchmark: the four-persona panel on the bundled SmolLM2 model.
+"""Benchmark: the four-persona panel's prompt layout, whole-review style, on SmolLM2.
 
     .venv/bin/python bench/panel.py [--tool claude-4-sonnet] [--extra-facts 40] [--repeat 1]
 
@@ -15,7 +15,10 @@ Two ratios, measured side by side in one run on the same loaded model:
 The KV cache is cleared before every panel so each starts cold for its first persona.
 ``--extra-facts`` adds synthetic sourced facts to the tool so the dossier is large, as
 catalog entries with many facts are; 0 uses the starter entry as it is.
-SQLite in a temporary folder; the tasks backend is a dummy, so no worker runs.
+SQLite in a temporary folder; the tasks backend is a dummy, so no worker runs. The
+panel is asked in the whole-review style (TOOLVERDICT_PANEL_STYLE=whole), one request per
+persona, on the small bundled model (local:smollm2), so the layout is what varies. The
+default stepwise style on Qwen2.5-Coder-1.5B is measured by `toolverdict panel-eval`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def setup(data_dir: str) -> None:
     os.environ["TOOLVERDICT_DATA_DIR"] = data_dir
     os.environ["TOOLVERDICT_LOG_LEVEL"] = "WARNING"
     os.environ["TOOLVERDICT_TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
+    os.environ["TOOLVERDICT_PANEL_STYLE"] = "whole"
     import django
 
     django.setup()
@@ -92,7 +96,7 @@ def requests_for(tool_id: int, layout: str):
 
 def raw_panel(llm, model, requests, *, max_tokens: int | None = None) -> tuple[float, int, int]:
     """Plain llama.cpp calls: (seconds, prompt tokens evaluated, output tokens)."""
-    from toolverdict.panel.llm.local import _EOS, REPEAT_PENALTY, _grammar
+    from toolverdict.panel.llm.local import _EOS, _grammar
 
     llm.reset()
     evaluated = produced = 0
@@ -111,20 +115,20 @@ def raw_panel(llm, model, requests, *, max_tokens: int | None = None) -> tuple[f
             temperature=0.0,
             grammar=None if max_tokens else _grammar(json.dumps(request.schema)),
             stop=[_EOS],
-            repeat_penalty=REPEAT_PENALTY,
+            repeat_penalty=model.repeat_penalty,
             seed=0,
         )
         produced += out["usage"]["completion_tokens"]
     return time.perf_counter() - started, evaluated, produced
 
 
-def full_panel(llm, tool_id: int) -> tuple[float, int]:
+def full_panel(llm, model, tool_id: int) -> tuple[float, int]:
     from toolverdict.panel.models import Review
     from toolverdict.panel.services import review_tools
 
     llm.reset()
     started = time.perf_counter()
-    outcomes = review_tools([tool_id], "local", force=True)
+    outcomes = review_tools([tool_id], model, force=True)
     elapsed = time.perf_counter() - started
     produced = sum(Review.objects.get(pk=o.review_id).output_tokens for o in outcomes)
     return elapsed, produced
@@ -142,8 +146,8 @@ def main() -> None:
         from toolverdict.panel.llm.local import LocalModel, get_llama
 
         tool_id = import_tool(args.tool, args.extra_facts)
-        model = LocalModel()
-        llm = get_llama()
+        model = LocalModel("smollm2")
+        llm = get_llama(model.path())
         first = requests_for(tool_id, "dossier_first")
         persona_first = requests_for(tool_id, "persona_first")
         prompt_tokens = len(llm.tokenize(model.prompt_text(first[0]).encode(), add_bos=False))
@@ -164,7 +168,7 @@ def main() -> None:
         pf_f = best(raw_panel, llm, model, persona_first)
         df_f = raw = best(raw_panel, llm, model, first)
         # Overhead: our pipeline right after raw llama.cpp on the same prompts.
-        ours = best(full_panel, llm, tool_id)
+        ours = best(full_panel, llm, model, tool_id)
 
         print()
         print(f"{'measurement':46} {'seconds':>8} {'prompt tok':>10} {'out tok':>8}")

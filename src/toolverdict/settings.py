@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from toolverdict.core import secret_key as _secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -25,10 +28,15 @@ DATA_DIR = Path(env("TOOLVERDICT_DATA_DIR", default=str(Path.cwd() / "var"))).re
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-# The fallback is deliberately marked insecure: `manage.py check --deploy` rejects it
-# (security.W009), so a production deployment cannot run on it unnoticed.
-DEV_SECRET_KEY = "django-insecure-toolverdict-development-key-do-not-use-in-production"  # noqa: S105
-SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
+# DJANGO_SECRET_KEY, or else a random key generated once into $TOOLVERDICT_DATA_DIR/secret_key
+# (mode 0600) and reused on every later start. The key this file once fell back to is
+# published, so it is refused; `check --deploy` fails on any weak key (toolverdict.E001).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _secret_key.load_or_create(DATA_DIR)
+if SECRET_KEY in _secret_key.PUBLISHED_KEYS:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is the published development key: unset it to use a key generated "
+        "in the data directory, or set a long random one of your own"
+    )
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -59,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "toolverdict.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "toolverdict.core.nul.RejectNulPathMiddleware",
 ]
 
 ROOT_URLCONF = "toolverdict.urls"
@@ -196,6 +206,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (core/csp.py): one policy for HTML pages, a closed one for
+# everything else (JSON, feeds, static files). Empty: no header.
+TOOLVERDICT_CSP = env(
+    "TOOLVERDICT_CSP",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+)
+TOOLVERDICT_CSP_NON_HTML = env(
+    "TOOLVERDICT_CSP_NON_HTML", default="default-src 'none'; frame-ancestors 'none'"
+)
+# Failed admin sign-ins allowed per client address and per username ("count/seconds"),
+# then HTTP 429 without a password check until they age out (core/login_throttle.py).
+TOOLVERDICT_ADMIN_LOGIN_LIMIT = env("TOOLVERDICT_ADMIN_LOGIN_LIMIT", default="5/900")
+TOOLVERDICT_ADMIN_LOGIN_USERNAME_LIMIT = env(
+    "TOOLVERDICT_ADMIN_LOGIN_USERNAME_LIMIT", default="20/900"
+)
 
 # Behind a reverse proxy: the META key of the header carrying the client address, e.g.
 # HTTP_X_FORWARDED_FOR (its right-most entry is used). Empty: REMOTE_ADDR. Every rate limit

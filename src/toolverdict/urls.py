@@ -3,12 +3,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from toolverdict.core.login_throttle import throttled
 from toolverdict.core.views import healthz
 
 handler404 = "toolverdict.core.errors.not_found"
 handler500 = "toolverdict.core.errors.server_error"
 
 urlpatterns = [
+    # The admin's own login view, behind the failed-sign-in throttle (core/login_throttle.py).
+    path("admin/login/", throttled(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("toolverdict.compare.urls")),

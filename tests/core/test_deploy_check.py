@@ -35,12 +35,28 @@ def test_check_deploy_passes_with_production_env(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_check_deploy_rejects_the_development_fallback_key(tmp_path):
+def test_check_deploy_passes_on_the_key_generated_without_one(tmp_path):
+    # No DJANGO_SECRET_KEY: a random key is generated into the data directory, not a
+    # published fallback, so the deployment check has nothing to object to.
     result = run_check(
         {"DJANGO_ALLOWED_HOSTS": "verdicts.example.com", "TOOLVERDICT_HTTPS": "true"}, tmp_path
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_check_deploy_fails_on_a_short_key(tmp_path):
+    result = run_check(
+        {
+            "DJANGO_SECRET_KEY": "too-short-a-secret",
+            "DJANGO_ALLOWED_HOSTS": "verdicts.example.com",
+            "TOOLVERDICT_HTTPS": "true",
+        },
+        tmp_path,
+    )
     assert result.returncode != 0
-    assert "security.W009" in result.stdout + result.stderr
+    assert "toolverdict.E001" in result.stdout + result.stderr
+    assert "shorter than 50 characters" in result.stdout + result.stderr
 
 
 def test_debug_is_off_unless_asked(tmp_path):

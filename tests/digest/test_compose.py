@@ -63,7 +63,7 @@ def test_headline_comparison_first_then_new_tools(monkeypatch):
     assert kinds.index(Section.Kind.TOOL) > kinds.index(Section.Kind.HEADLINE)
     fresh = next(s for s in sections if s.heading == "Fresh Agent by Acme")
     assert fresh.ship_pct == 75
-    assert "Panel: 75% ship from 4 reviews." in fresh.lines
+    assert "Panel: 75% ship · 4 of 4 reviewers." in fresh.lines
     persona = [line for line in fresh.lines if line.startswith(("Builder", "Skeptic"))]
     assert (
         persona[0]
@@ -97,7 +97,9 @@ def test_local_drafts_are_labelled(monkeypatch):
         compose, "panel_summaries", fake_panel({"fresh-agent": four_reviews(2, True)})
     )
     issue = compose.compose_issue(2026, 48, now=NOW, auto_send=False)
-    assert "Panel: 50% ship from 4 reviews (local draft)." in issue.sections.get(kind="tool").lines
+    assert (
+        "Panel: 50% ship · 4 of 4 reviewers (local draft)." in issue.sections.get(kind="tool").lines
+    )
 
 
 def test_quiet_week_is_settled_as_skipped():
@@ -182,3 +184,17 @@ def test_tool_created_hidden_and_published_later_is_in_the_issue_after_publicati
     assert [s.heading for s in last.sections.filter(kind="tool")] == []
     assert [s.heading for s in issue.sections.filter(kind="tool")] == ["Late Agent by Acme"]
     assert issue.status == Issue.Status.DRAFT
+
+
+def test_panel_line_gives_no_percentage_below_three_published_reviews():
+    cards = {
+        name: ReviewCard(verdict="ship", reason="r.")
+        for name in ("Builder", "Skeptic", "Futurist", "Buyer")
+    }
+    two = PanelSummary(ship=2, valid=2, reviews=cards)
+    assert compose.panel_line(two) == (
+        "Panel: too few published reviews for a verdict (2 of 4 reviewers)."
+    )
+    three = PanelSummary(ship=2, valid=3, reviews=cards)
+    assert compose.panel_line(three) == "Panel: 67% ship · 3 of 4 reviewers."
+    assert compose.panel_line(PanelSummary()) == "The panel has not reviewed this tool yet."

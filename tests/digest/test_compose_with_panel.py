@@ -33,9 +33,9 @@ class ThreeShipsOneSkip:
         keys = request.schema["properties"]["sections"]["required"]
         answer = {
             "verdict": "ship" if self.calls <= 3 else "skip",
-            "reason": f"Reason {self.calls} <script>alert(1)</script>",
-            "sections": {k: "Fine." for k in keys},
-            "claims": [{"kind": "opinion", "text": "Worth a try.", "evidence": []}],
+            "reason": f"Reason {self.calls} <script>alert(1)</script>.",
+            "sections": {k: "It gives developers a clear starting point." for k in keys},
+            "claims": [{"kind": "opinion", "text": "Worth a try this week.", "evidence": []}],
         }
         return Generation(text=json.dumps(answer))
 
@@ -50,7 +50,7 @@ def test_issue_carries_the_panel_ship_pct_and_one_line_per_persona():
     issue = compose.compose_issue(year, week, now=now + dt.timedelta(minutes=1), auto_send=False)
     section = issue.sections.get(kind=Section.Kind.TOOL)
     assert section.ship_pct == 75
-    assert "Panel: 75% ship from 4 reviews." in section.lines
+    assert "Panel: 75% ship · 4 of 4 reviewers." in section.lines
     persona_lines = [line for line in section.lines if "(ship):" in line or "(skip):" in line]
     assert len(persona_lines) == 4
     assert sum("(skip):" in line for line in persona_lines) == 1

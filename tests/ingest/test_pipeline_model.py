@@ -20,6 +20,13 @@ from .conftest import rss
 pytestmark = [pytest.mark.model, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _small_bundled_model(settings):
+    # The small bundled model keeps these pipeline tests quick; the default reviewer
+    # (Qwen2.5-Coder-1.5B) runs for real in tests/panel.
+    settings.TOOLVERDICT_PANEL_MODEL = "local:smollm2"
+
+
 def test_pipeline_reviews_pairs_and_publishes_with_the_bundled_model(
     starter_catalog, feed_server, client
 ):

@@ -154,7 +154,8 @@ def list_tools(request: HttpRequest, category: str | None = None, q: str | None 
     """Published tools, optionally filtered by category slug or searched (name, vendor, tagline)."""
     tools = Tool.objects.published().select_related("category").order_by("name")
     if category:
-        tools = tools.filter(category__slug=category)
+        # No slug holds a NUL character, and PostgreSQL refuses one in a query.
+        tools = tools.filter(category__slug=category) if "\x00" not in category else tools.none()
     if q:
         tools = tools.search(q[:100])
     tools = list(tools[:500])

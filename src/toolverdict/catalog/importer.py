@@ -53,17 +53,26 @@ def _location(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
     return "file" if not loc else "field '" + ".".join(str(p) for p in loc) + "'"
 
 
+TOO_DEEP = "catalog file is nested too deeply (a catalog needs only a few levels of tables)"
+
+
 def parse_catalog(text: str) -> CatalogFile:
     """Parse and validate catalog text, raising CatalogImportError with every problem."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogImportError([f"not a valid TOML file: {exc}"]) from exc
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively; thousands of levels
+        # exhaust the stack. No legitimate catalog comes close.
+        raise CatalogImportError([TOO_DEEP]) from None
     try:
         catalog = CatalogFile.model_validate(raw)
     except ValidationError as exc:
         errors = [f"{_location(raw, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise CatalogImportError(errors) from exc
+    except RecursionError:
+        raise CatalogImportError([TOO_DEEP]) from None
     return catalog
 
 

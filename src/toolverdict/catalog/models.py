@@ -48,8 +48,11 @@ class ToolQuerySet(models.QuerySet["Tool"]):
         return self.filter(is_published=True)
 
     def search(self, query: str) -> ToolQuerySet:
-        """Case-insensitive match on name, vendor and tagline (portable across engines)."""
-        query = query.strip()
+        """Case-insensitive match on name, vendor and tagline (portable across engines).
+
+        NUL characters are dropped: no stored text contains one, and PostgreSQL refuses them.
+        """
+        query = query.replace("\x00", "").strip()
         if not query:
             return self.none()
         return self.filter(

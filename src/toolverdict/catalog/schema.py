@@ -36,11 +36,35 @@ Slug = Annotated[
     AfterValidator(_no_vs),
 ]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^\r\n]*$")]
-SourceUrl = Annotated[AnyHttpUrl, Field(description="Where the fact is stated.")]
+
+
+def _url_at_most(limit: int):
+    """Bound a URL as it will be stored (str() of the parsed URL, which may grow: IDNA, "/")."""
+
+    def check(value: AnyHttpUrl) -> AnyHttpUrl:
+        if len(str(value)) > limit:
+            raise ValueError(f"URL longer than {limit} characters")
+        return value
+
+    return AfterValidator(check)
+
+
+# Every string limit here matches the max_length of the model field it is stored in
+# (catalog/models.py; tests/catalog/test_import_limits.py keeps them in step), so a file
+# that validates can be written on every database.
+SourceUrl = Annotated[AnyHttpUrl, _url_at_most(500), Field(description="Where the fact is stated.")]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text, and no catalog field has a use for it.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL character")
+        return value
 
 
 class CategoryIn(_Strict):
@@ -71,20 +95,13 @@ class ToolIn(_Strict):
     category: Slug
     tagline: Annotated[Line, StringConstraints(max_length=140)]
     description: Annotated[str, StringConstraints(max_length=1500)] = ""
-    homepage: AnyHttpUrl
+    homepage: Annotated[AnyHttpUrl, _url_at_most(300)]
     pricing: Literal["free", "freemium", "paid", "open-weights"]
     license: Annotated[str, StringConstraints(max_length=80)] = ""
     release_date: dt.date | None = None
     context_window: Annotated[int, Field(gt=0, le=100_000_000)] | None = None
     price_points: Annotated[list[PricePointIn], Field(max_length=30)] = []
     facts: Annotated[list[FactIn], Field(max_length=60)] = []
-
-    @field_validator("homepage")
-    @classmethod
-    def _bounded_url(cls, value: AnyHttpUrl) -> AnyHttpUrl:
-        if len(str(value)) > 300:
-            raise ValueError("URL longer than 300 characters")
-        return value
 
 
 class CatalogFile(_Strict):
@@ -93,12 +110,16 @@ class CatalogFile(_Strict):
 
     @model_validator(mode="after")
     def _unique_slugs(self) -> CatalogFile:
-        seen: set[str] = set()
-        dupes = []
-        for tool in self.tools:
-            if tool.slug in seen:
-                dupes.append(tool.slug)
-            seen.add(tool.slug)
-        if dupes:
-            raise ValueError(f"duplicate tool slug(s): {', '.join(sorted(set(dupes)))}")
+        problems = []
+        for kind, items in (("category", self.categories), ("tool", self.tools)):
+            seen: set[str] = set()
+            dupes: set[str] = set()
+            for item in items:
+                if item.slug in seen:
+                    dupes.add(item.slug)
+                seen.add(item.slug)
+            if dupes:
+                problems.append(f"duplicate {kind} slug(s): {', '.join(sorted(dupes))}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self

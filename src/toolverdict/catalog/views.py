@@ -66,7 +66,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")[:100]
+    query = request.GET.get("q", "").replace("\x00", "")[:100]
     results = services.tools_with_details().search(query).order_by("name")
     page = Paginator(results, 20).get_page(request.GET.get("page"))
     return render(request, "catalog/search.html", {"query": query, "page": page})
