@@ -201,3 +201,14 @@ def test_doubt_about_verification_is_not_a_claim_of_it(acme_dossier):
     assert hard.status == SUPPORTED
     claimed = check_claim("fact", "We tested the Pro plan at $20 per month.", ["E3"], acme_dossier)
     assert "says verified but cites no verification item" in claimed.problems
+
+
+def test_a_possessive_is_the_name_it_belongs_to(acme_dossier):
+    review = check_review(
+        reason="Acme Labs's pricing is clear.",
+        sections={"buyer": "Acme Coder's buyer is a team lead; Acme Labs' budget pays."},
+        claims=[("fact", "Acme Coder's Pro plan costs $20 per month.", ["E3"])],
+        dossier=acme_dossier,
+    )
+    assert review.invented_names == [] and review.publishable
+    assert review.claims[0].status == SUPPORTED

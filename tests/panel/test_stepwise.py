@@ -78,11 +78,17 @@ def test_an_answer_cut_by_the_length_limit_ends_on_its_last_sentence(acme):
     assert review.status == Review.Status.PUBLISHED
 
 
-def test_an_answer_closed_before_the_limit_is_complete_and_gets_its_stop(acme):
-    listed = "Bolt IDE and Acme Coder compete for the same terminal users"
-    review_tools([acme.pk], StepwiseModel(lambda r, n: stepwise_answer(r, answer=listed)))
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Bolt IDE and Acme Coder compete for the same terminal users",
+        "Bolt IDE costs $30 per seat/month (E6)",
+    ],
+)
+def test_an_answer_closed_before_the_limit_is_complete_and_gets_its_stop(acme, answer):
+    review_tools([acme.pk], StepwiseModel(lambda r, n: stepwise_answer(r, answer=answer)))
     review = Review.objects.get(tool=acme, persona="skeptic", is_current=True)
-    assert set(review.sections.values()) == {listed + "."}
+    assert set(review.sections.values()) == {answer + "."}
     assert review.status == Review.Status.PUBLISHED
 
 

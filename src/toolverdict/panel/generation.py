@@ -39,7 +39,7 @@ from .schema import (
     review_model,
     verdict_model,
 )
-from .substance import end_on_sentence
+from .substance import end_on_sentence, ends_sentence
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def _tidy(text: str, limit: int) -> str:
     reached the limit may be cut mid-word: it goes back to its last complete sentence.
     """
     text = " ".join(text.split())
-    if len(text) < limit - 2 and text and text[-1].isalnum():
+    if len(text) < limit - 2 and text and not ends_sentence(text):
         return text + "."
     return end_on_sentence(text)
 

@@ -65,6 +65,7 @@ _NUMBER = re.compile(
 _SCALE = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000}
 _SCALE |= {"b": 1_000_000_000, "billion": 1_000_000_000}
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-+.'][A-Za-z0-9]+)*\+*")
+_POSSESSIVE = re.compile(r"['’]s$")  # "QuillCoder's" names QuillCoder
 _SENTENCE_BREAK = re.compile(r"(?:^|[.!?:;\"(]\s+|\n)")
 _VERIFIED = re.compile(
     r"\b(verified|we tested|was tested|were tested|confirmed|benchmarked|hands-on)\b", re.I
@@ -166,7 +167,7 @@ def names_in(text: str) -> list[str]:
     names: list[str] = []
     for sentence in _SENTENCE_BREAK.split(text):
         for position, m in enumerate(_TOKEN.finditer(sentence)):
-            word = m[0].rstrip(".'")
+            word = _POSSESSIVE.sub("", m[0]).rstrip(".'")
             if _EVIDENCE_ID.match(word) or word.lower() in GENERIC_WORDS:
                 continue
             inner_caps = any(c.isupper() for c in word[1:])

@@ -127,6 +127,11 @@ def gibberish_problems(text: str) -> list[str]:
     return problems
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether the text ends with a sentence stop (closing quotes or brackets may follow)."""
+    return bool(_SENTENCE_END.search(text.strip()))
+
+
 def end_on_sentence(text: str) -> str:
     """Text cut back to its last complete sentence; unchanged when it already ends on one.
 
