@@ -251,6 +251,7 @@ TOOLVERDICT_OPENAI_BASE_URL = env("TOOLVERDICT_OPENAI_BASE_URL", default="") or 
 # missed or doubled tick is harmless. Apps append theirs here.
 TOOLVERDICT_PERIODIC_JOBS: list[str] = []
 TOOLVERDICT_SCHEDULER_INTERVAL = env.int("TOOLVERDICT_SCHEDULER_INTERVAL", default=60)
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.core.recovery.tick")  # dead workers' tasks
 TOOLVERDICT_STARTER_CATALOG = BASE_DIR / "catalog" / "data" / "starter.toml"
 
 # --- digest (weekly email; see docs/digest.md) ---------------------------------------

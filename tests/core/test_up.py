@@ -33,7 +33,7 @@ def test_up_serves_the_seed_comparison_from_a_fresh_data_dir(tmp_path):
             "PYTHONPATH": str(ROOT / "src"),
             # the worker would start reviewing the catalog with the bundled model; this test
             # is about the wiring, the panel tests exercise the model
-            "TOOLVERDICT_PANEL_MODEL": env.get("TOOLVERDICT_PANEL_MODEL", "local"),
+            "TOOLVERDICT_PANEL_MODEL": env.get("TOOLVERDICT_PANEL_MODEL", "local:smollm2"),
         }
     )
     proc = subprocess.Popen(

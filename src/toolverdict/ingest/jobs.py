@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from .models import PipelineRun, RunStatus
 from .services import get_run
-from .tasks import run_daily_pipeline
+from .tasks import run_daily_pipeline, running_elsewhere
 
 MAX_ATTEMPTS = 3
 # A failed day waits this long before its next attempt: a transient fault (a full disk,
@@ -41,11 +41,17 @@ def _due(now: dt.datetime) -> Q:
 
 
 def _claim(run: PipelineRun, now: dt.datetime) -> bool:
-    """One UPDATE … WHERE decides, so two schedulers cannot both queue the same day."""
+    """One UPDATE … WHERE decides, so two schedulers cannot both queue the same day.
+
+    A run that a live worker is running is never due, however long it has been running.
+    """
+    due = _due(now)
+    if run.status == RunStatus.RUNNING and running_elsewhere(run.day):
+        due &= ~Q(status=RunStatus.RUNNING)
     with transaction.atomic():
         claimed = (
             PipelineRun.objects.filter(pk=run.pk)
-            .filter(_due(now))
+            .filter(due)
             .update(queued_at=now, status=RunStatus.QUEUED)
         )
     if claimed:

@@ -552,6 +552,12 @@ def get_run(day: dt.date) -> PipelineRun:
     return run
 
 
+def _running_elsewhere(day: dt.date) -> bool:
+    from .tasks import running_elsewhere
+
+    return running_elsewhere(day)
+
+
 def claim_run(day: dt.date, *, again: bool = False) -> PipelineRun | None:
     """Mark the day's run as running, unless it is done (or already running and alive).
 
@@ -560,9 +566,10 @@ def claim_run(day: dt.date, *, again: bool = False) -> PipelineRun | None:
     run = get_run(day)
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
-    claimable = Q(status__in=[RunStatus.QUEUED, RunStatus.FAILED]) | Q(
-        status=RunStatus.RUNNING, started_at__lt=stale
-    )
+    claimable = Q(status__in=[RunStatus.QUEUED, RunStatus.FAILED])
+    if run.status == RunStatus.RUNNING and not _running_elsewhere(day):
+        # Taken over only once stale and not held by a live worker (core/recovery.py).
+        claimable |= Q(status=RunStatus.RUNNING, started_at__lt=stale)
     if again:
         claimable |= Q(status=RunStatus.DONE)
     with transaction.atomic():

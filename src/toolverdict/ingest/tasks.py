@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
 from django_tasks import task
+
+from toolverdict.core.recovery import on_release
 
 
 @task(queue_name="ingest")
@@ -14,6 +17,35 @@ def run_daily_pipeline(day: str) -> str:
 
     run = run_pipeline(dt.date.fromisoformat(day))
     return f"{run.day}: {run.status}"
+
+
+@on_release(run_daily_pipeline)
+def release_daily_pipeline(args: list, kwargs: dict, final: bool) -> None:
+    """The worker running ``day`` died (or was stopped): its run is no longer running.
+
+    Back to "queued" for the requeued task to claim, or "failed" when the task is given
+    up (the periodic job retries failed days, see jobs.py).
+    """
+    from .models import PipelineRun, RunStatus
+
+    day = args[0] if args else kwargs.get("day")
+    runs = PipelineRun.objects.filter(day=dt.date.fromisoformat(day), status=RunStatus.RUNNING)
+    if final:
+        runs.update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            error="the worker running this day's pipeline died repeatedly",
+        )
+    else:
+        runs.update(status=RunStatus.QUEUED, queued_at=timezone.now())
+
+
+def running_elsewhere(day: dt.date) -> bool:
+    """True while a live worker runs this day's pipeline task (so it is not stale, however
+    long it takes)."""
+    from toolverdict.core.recovery import task_alive
+
+    return task_alive(run_daily_pipeline, day.isoformat())
 
 
 @task(queue_name="ingest")

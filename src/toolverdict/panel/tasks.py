@@ -8,13 +8,16 @@ before the rest of the catalog, whatever order the catalog lists them in.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import TASK_MAX_PRIORITY
 
@@ -98,18 +101,28 @@ class Backlog:
     queued: int = 0  # tools that had no pending review and were queued now
 
 
-def queue_backlog() -> Backlog:
+def queue_backlog(
+    *, outdated: bool = False, retry_after: float = 0.0, outdated_batch: int | None = None
+) -> Backlog:
     """Make sure every published tool still to be reviewed is queued, first tools first.
 
     Reads the state, so it is safe to run on every start: tasks already waiting for the
     ``TOOLVERDICT_PANEL_FIRST`` tools move to the front of the queue; published tools
     without a complete current panel (or with a failed review) and no waiting or running
     task are queued. Only with the database task backend, whose queue it can read.
+
+    ``outdated``: also tools whose current reviews were written from other inputs than
+    the panel would use now (another model, prompt or dossier: see
+    :func:`outdated_tool_ids`). ``retry_after``: leave alone a tool whose review task
+    finished less than that many seconds ago (a periodic caller must not retry a failing
+    tool every minute). Two callers at once queue each tool once: the queue is read and
+    written under one lock (``core.recovery.exclusive``).
     """
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     from toolverdict.catalog.models import Tool
+    from toolverdict.core.recovery import GIVEN_UP_HOLD, WORKER_LOST, exclusive
 
     from .models import Review
     from .progress import current_reviews, persona_slugs
@@ -117,18 +130,8 @@ def queue_backlog() -> Backlog:
     backlog = Backlog()
     if not _uses_db_backend():
         return backlog
-    tasks = DBTaskResult.objects.filter(task_path=review_tool.module_path)
-    ready = tasks.filter(status=TaskResultStatus.READY)
-    priorities = first_priorities(first_tool_ids())
-    if priorities:
-        for row in ready.filter(priority__lt=FIRST_PRIORITY).only("pk", "args_kwargs"):
-            priority = priorities.get(queued_tool_id(row.args_kwargs))
-            if priority is not None:
-                backlog.prioritised += ready.filter(pk=row.pk).update(priority=priority)
-    pending = tasks.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
-    waiting = {queued_tool_id(a) for a in pending.values_list("args_kwargs", flat=True)}
     slugs = persona_slugs()
-    todo = (
+    reviewed = (
         Tool.objects.published()
         .annotate(
             current=Count("panel_reviews", filter=current_reviews(slugs, "panel_reviews__")),
@@ -139,13 +142,95 @@ def queue_backlog() -> Backlog:
                 ),
             ),
         )
-        .filter(Q(current__lt=len(slugs) if slugs is not None else 1) | Q(failed__gt=0))
         .order_by("pk")
-        .values_list("pk", flat=True)
     )
-    missing = [pk for pk in todo if pk not in waiting]
-    backlog.queued = len(enqueue_reviews(missing))
+    incomplete = Q(current__lt=len(slugs) if slugs is not None else 1) | Q(failed__gt=0)
+    todo = list(reviewed.filter(incomplete).values_list("pk", flat=True))
+    if outdated and slugs is not None:
+        complete = list(reviewed.exclude(incomplete).values_list("pk", flat=True))
+        if outdated_batch and len(complete) > outdated_batch:
+            slices = -(-len(complete) // outdated_batch)
+            at = int(time.time() // 60) % slices * outdated_batch
+            complete = complete[at : at + outdated_batch]
+        todo = sorted({*todo, *outdated_tool_ids(complete)})
+    tasks = DBTaskResult.objects.filter(task_path=review_tool.module_path)
+    if retry_after > 0:
+        since = timezone.now() - timedelta(seconds=retry_after)
+        recent = tasks.filter(
+            status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+            finished_at__gte=since,
+        ).values_list("args_kwargs", flat=True)
+        done_lately = {queued_tool_id(a) for a in recent}
+        # A task given up because its workers kept dying may be what killed them: a day.
+        held = timezone.now() - timedelta(seconds=max(retry_after, GIVEN_UP_HOLD))
+        done_lately |= {
+            queued_tool_id(a)
+            for a in tasks.filter(
+                status=TaskResultStatus.FAILED,
+                exception_class_path=WORKER_LOST,
+                finished_at__gte=held,
+            ).values_list("args_kwargs", flat=True)
+        }
+        todo = [pk for pk in todo if pk not in done_lately]
+    with exclusive("toolverdict.panel.backlog"):
+        ready = tasks.filter(status=TaskResultStatus.READY)
+        priorities = first_priorities(first_tool_ids())
+        if priorities:
+            for row in ready.filter(priority__lt=FIRST_PRIORITY).only("pk", "args_kwargs"):
+                priority = priorities.get(queued_tool_id(row.args_kwargs))
+                if priority is not None:
+                    backlog.prioritised += ready.filter(pk=row.pk).update(priority=priority)
+        pending = tasks.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+        waiting = {queued_tool_id(a) for a in pending.values_list("args_kwargs", flat=True)}
+        missing = [pk for pk in todo if pk not in waiting]
+        backlog.queued = len(enqueue_reviews(missing))
     return backlog
+
+
+def outdated_tool_ids(tool_ids: Iterable[int], chunk: int = 200) -> list[int]:
+    """Those of ``tool_ids`` whose current reviews do not match the inputs the panel would
+    use now: the configured model, each persona's prompt version, the tool's dossier.
+
+    Built with the functions ``review_tools`` itself uses, so a tool it has just reviewed
+    is never outdated here. Empty when the model or the personas cannot be loaded.
+    """
+    import logging
+
+    from .dossier import build_dossier
+    from .generation import style_for
+    from .models import Review
+    from .personas import load_personas
+    from .prompts import prompt_version
+
+    try:
+        from .llm import get_review_model
+        from .services import _tools
+
+        model = get_review_model()
+        personas = load_personas()
+        style = style_for(model)
+        wanted = {p.slug: (model.model_id, prompt_version(p, style)) for p in personas}
+    except Exception:  # noqa: BLE001 - without a usable model nothing can be compared
+        logging.getLogger(__name__).warning("cannot tell outdated reviews", exc_info=True)
+        return []
+    ids = list(tool_ids)
+    found: list[int] = []
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        keys: dict[tuple[int, str], tuple[str, str, str]] = {
+            (tool_id, persona): (model_id, version, dossier_hash)
+            for tool_id, persona, model_id, version, dossier_hash in Review.objects.filter(
+                tool_id__in=part, is_current=True, persona__in=list(wanted)
+            ).values_list("tool_id", "persona", "model_id", "prompt_version", "dossier_hash")
+        }
+        for tool in _tools(part):
+            digest = build_dossier(tool).hash
+            if any(
+                keys.get((tool.pk, slug)) != (model_id, version, digest)
+                for slug, (model_id, version) in wanted.items()
+            ):
+                found.append(tool.pk)
+    return found
 
 
 def queued_tool_id(args_kwargs: Any) -> int | None:

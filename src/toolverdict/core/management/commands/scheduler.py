@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -27,9 +28,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once: bool, interval: int, **options) -> None:
-        while True:
+        stop = threading.Event()
+        if not once:
+            # SIGTERM/SIGINT: the tick in progress finishes (every job is crash-safe, so a
+            # SIGKILL mid-tick loses nothing either), then the scheduler exits.
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+        while not stop.is_set():
             for job, outcome in run_due_jobs().items():
                 self.stdout.write(f"{job}: {outcome}")
             if once:
                 return
-            time.sleep(max(1, interval))
+            stop.wait(max(1, interval))
