@@ -33,7 +33,10 @@ def vote(client: Client, slug: str, value: str = "ship", **extra):
 
 
 def test_votes_per_account_are_rate_limited(settings, member, tools):
-    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "vote_user": "3/60"}
+    settings.COMMUNITY_RATE_LIMITS = {
+        **settings.COMMUNITY_RATE_LIMITS,
+        "vote_user": "3/3600",
+    }  # an hour: no window edge mid-test
     client = signed_in(member)
     slugs = ["cursor", "aider", "continue", "gpt-4o"]
     statuses = [vote(client, slug).status_code for slug in slugs]
@@ -46,7 +49,7 @@ def test_votes_per_account_are_rate_limited(settings, member, tools):
 
 
 def test_votes_per_ip_are_rate_limited_across_accounts(settings, tools):
-    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "vote_ip": "2/60"}
+    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "vote_ip": "2/3600"}
     people = [create_member(f"nat{i}@example.com") for i in range(3)]
     statuses = [vote(signed_in(p, ip="192.0.2.7"), "cursor").status_code for p in people]
     assert statuses == [302, 302, 429]
@@ -54,7 +57,7 @@ def test_votes_per_ip_are_rate_limited_across_accounts(settings, tools):
 
 
 def test_rate_limited_htmx_vote_explains_itself_in_the_box(settings, member, tools):
-    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "vote_user": "1/60"}
+    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "vote_user": "1/3600"}
     client = signed_in(member)
     vote(client, "cursor")
     response = vote(client, "cursor", "skip", headers={"HX-Request": "true"})
