@@ -127,7 +127,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- background jobs ------------------------------------------------------------------
 # The Django Tasks API with the database backend: an SQLite queue on a laptop, and on
-# PostgreSQL any number of `manage.py db_worker` processes on any number of machines.
+# PostgreSQL any number of `toolverdict worker` processes on any number of machines.
 TASKS = {
     "default": {
         "BACKEND": env("TOOLVERDICT_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
