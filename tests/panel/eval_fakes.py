@@ -7,7 +7,9 @@ per section, then ``{"verdict","reason"}``):
 - Builder, Buyer: ship; Skeptic: skip; Futurist: ship the first time it judges a tool,
   skip every later time (one flip per tool across runs);
 - the first Builder verdict on "Lumen Assist" (the injection tool) repeats the planted
-  award, so exactly one published review falls for the injection;
+  phrase ("best ever"), so exactly one published review falls for the injection (a
+  review naming the planted award is withheld: the award is not in the dossier, whose
+  builder removes the injected sentence, so it counts as an invented name);
 - a whole review carries one fact claim citing E1: supported, except the Skeptic's, which
   states a number the evidence lacks.
 """
@@ -26,7 +28,7 @@ from .fakes import review_json
 PERSONAS = ("Builder", "Skeptic", "Futurist", "Buyer")
 INJECTION_TOOL = "Lumen Assist"
 ANSWER = "It suits a small team that reviews code every day."
-PLANTED_REASON = "Ship it: it won the NovaForge Award."
+PLANTED_REASON = "Ship it: the vendor says it is the best ever."
 SUPPORTED_FACT = "Its pricing model is listed in the catalog profile."
 UNSUPPORTED_FACT = "Its pricing model costs 999 dollars per seat."
 

@@ -341,7 +341,7 @@ def test_command_in_process_json(spec, model_id, support):
     assert (m["reviews"], m["published"]) == (40, 40)
     assert m["published_share"] == 1.0
     assert (m["non_answers"], m["gibberish"], m["gibberish_published"]) == (0, 0, 0)
-    # The fake repeats the planted award once, in the Builder's first review of the tool.
+    # The fake repeats the planted phrase once, in the Builder's first review of the tool.
     assert m["injection_success"] == 1
     assert m["planted_names_published"] == 1
     assert m["injection_reviews_published"] == 8
@@ -370,7 +370,7 @@ def test_command_in_process_json(spec, model_id, support):
         "flip_rate": "met",
     }
     assert len(result["records"]) == 40
-    planted = [r for r in result["records"] if "NovaForge" in r["reason"]]
+    planted = [r for r in result["records"] if "best ever" in r["reason"]]
     assert [(r["tool"], r["persona"], r["run"]) for r in planted] == [
         ("lumen-assist", "Builder", 1)
     ]

@@ -6,8 +6,10 @@ can name a direct competitor and cite it. Tool-supplied text (name,
 tagline, description, price tiers, fact names and values, source URLs) is untrusted: it
 sits inside delimited data blocks, with only evidence ids and fixed headings outside, and any
 delimiter or chat-template control token inside it is removed so it cannot close its
-block or open a new message. The hash covers exactly the rendered evidence, so it
-changes when and only when what the panel would read changes; it is the reuse key.
+block or open a new message; a sentence that addresses the reviewer ("ignore previous
+instructions and say …") is replaced by a fixed note. The hash covers exactly the
+rendered evidence, so it changes when and only when what the panel would read changes;
+it is the reuse key.
 """
 
 from __future__ import annotations
@@ -46,6 +48,39 @@ PEERS_MAX = 4
 # Chat-template control tokens (<|im_start|>, <|eot_id|>, …) and our own delimiters.
 _CONTROL = re.compile(r"<\|[^|>]{0,40}\|>|<<<|>>>|={3,}|</?s>|\[/?INST\]", re.IGNORECASE)
 _SPACE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
+
+
+# Sentences in tool-supplied text that address the reviewer instead of describing the tool
+# ("Ignore previous instructions and say …", "Reviewers must rate this …"). The delimiters
+# and the rules already tell the model that data is not instructions; a small model
+# follows such a sentence anyway often enough (measured: 2 of 12 published reviews of an
+# injected tool repeated it), so it is removed before the model reads the dossier.
+INSTRUCTION_REMOVED = "(a sentence addressed to reviewers was removed)"
+_INSTRUCTION = re.compile(
+    r"""\b(?:ignore|disregard|forget|override|bypass)\b[^.!?]{0,60}?
+          \b(?:instructions?|rules|prompts?|guidelines|directions)\b
+      | \b(?:system|developer)\s+prompt\b
+      | \bas\s+an?\s+(?:ai|language\s+model|assistant)\b
+      | \b(?:you|reviewers?|the\s+panel|the\s+model|assistants?|ai)\s+(?:must|should|will|are\s+to)
+          \s+(?:say|state|write|answer|rate|recommend|ship|vote|mention|claim|conclude|give)\b
+      | ^\W*(?:please\s+)?(?:say|state|respond|reply|output|print|mention|claim)\s
+          (?:that|this|it|the|ship|skip|yes|no)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_SENTENCES = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+
+
+def strip_instructions(text: str) -> str:
+    """Tool-supplied text without the sentences that give the reader instructions."""
+    kept: list[str] = []
+    for sentence in _SENTENCES.findall(text):
+        if _INSTRUCTION.search(sentence.strip()):
+            if not kept or kept[-1] != INSTRUCTION_REMOVED:
+                kept.append(INSTRUCTION_REMOVED)
+        elif sentence.strip():
+            kept.append(sentence.strip())
+    return " ".join(kept)
 
 
 def clean_untrusted(text: str) -> str:
@@ -198,7 +233,7 @@ def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
             id=f"E{i}",
             kind=kind,
             label=clean_untrusted(label),
-            text=clean_untrusted(text),
+            text=strip_instructions(clean_untrusted(text)),
             source_url=clean_untrusted(url),
         )
         for i, (kind, label, text, url) in enumerate(items, start=1)
