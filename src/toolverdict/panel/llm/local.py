@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -47,10 +46,11 @@ def get_llama(path: Path, n_ctx: int | None = None, n_threads: int | None = None
     from llama_cpp import Llama
 
     n_ctx = n_ctx or settings.TOOLVERDICT_LOCAL_N_CTX
-    # Default: every core. Measured on two cores, two threads generate about 1.3x faster
-    # than llama-cpp-python's own default (half the cores); set
-    # TOOLVERDICT_LOCAL_THREADS lower where the web server needs the CPU more.
-    n_threads = n_threads or settings.TOOLVERDICT_LOCAL_THREADS or os.cpu_count() or 1
+    # Default: llama-cpp-python's own choice, half the cores. Measured on two cores: two
+    # threads generate 1.3x faster than one on an idle machine, but with one more busy
+    # process a two-thread review took 347 s instead of about 20 s (the threads spin at
+    # every barrier), so every core is only worth it on a machine doing nothing else.
+    n_threads = n_threads or settings.TOOLVERDICT_LOCAL_THREADS
     path = str(path)
     key = (path, n_ctx, n_threads)
     with _lock:
