@@ -1,49 +1,79 @@
-"""Page throughput: the comparison page and the tool page against a minimal Django view.
+"""Page throughput: the tool and comparison pages uncached, cached and as a 304, against a
+minimal Django view, on SQLite and PostgreSQL, with the local cache and with Redis.
 
-All three are served by the same gunicorn server in the same run, interleaved in rounds so
-machine noise hits them alike; the ratios are the result, the absolute numbers are not.
+Per database, three gunicorn servers (2 workers each) run side by side on the same data:
+the page cache off (every request renders: the "uncached" rows), on with the embedded
+default (local memory per process, versions in the database), and on with Redis
+(``CACHE_URL``). Endpoints are interleaved in rounds so machine noise hits them alike; the
+ratios are the result, the absolute numbers are not. Every client sends
+``Accept-Encoding: gzip`` like a browser; the 304 rows send the page's ETag back.
 
-    .venv/bin/python bench/pages.py [--seconds 3] [--rounds 3] [--concurrency 4]
+    .venv/bin/python bench/pages.py [--seconds 2] [--rounds 3] [--concurrency 4]
+        [--databases sqlite,postgres] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
+        [--redis-url redis://127.0.0.1:6379/14] [--markdown /tmp/pages_bench.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
+import os
+import re
 import sys
 import threading
 import time
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, bench_env, gunicorn, manage, summary, temp_data_dir  # noqa: E402
 
-ENDPOINTS = {
-    "minimal view (/healthz)": "/healthz",
+MINIMAL = "/healthz"
+PAGES = {
     "tool page": "/tools/claude-4-sonnet/",
     "comparison page": "/compare/claude-4-sonnet-vs-smolvlm-2-5/",
 }
+ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 
-def hammer(base: str, path: str, seconds: float, concurrency: int) -> tuple[int, list[float]]:
-    host, port = base.removeprefix("http://").split(":")
+def request(base: str, path: str, headers: dict[str, str] | None = None):
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", path, headers={"Accept-Encoding": "gzip", **(headers or {})})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response, body
+
+
+def hammer(
+    base: str,
+    path: str,
+    seconds: float,
+    concurrency: int,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
+) -> tuple[int, list[float]]:
+    split = urlsplit(base)
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
+    sent = {"Accept-Encoding": "gzip", **(headers or {})}
 
     def worker() -> None:
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn = http.client.HTTPConnection(split.hostname, split.port, timeout=10)
         mine: list[float] = []
         while time.perf_counter() < deadline:
             start = time.perf_counter()
-            conn.request("GET", path)
+            conn.request("GET", path, headers=sent)
             response = conn.getresponse()
             response.read()
-            if response.status != 200:
-                errors.append(f"{path}: HTTP {response.status}")
+            if response.status != expect:
+                errors.append(f"{path}: HTTP {response.status}, expected {expect}")
             mine.append(time.perf_counter() - start)
         conn.close()
         with lock:
@@ -65,62 +95,208 @@ def median_int(values: list[int]) -> int:
     return sorted(values)[len(values) // 2]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--no-panel", action="store_true", help="pages without reviews")
-    args = parser.parse_args()
+def postgres_database(url: str, name: str, action: str) -> str:
+    import psycopg
 
-    with temp_data_dir() as data_dir:
-        env = bench_env(data_dir)
-        manage(env, "migrate", "-v0")
-        manage(env, "import", "--starter")
-        if not args.no_panel:
-            # A full four-persona panel on both tools, so the pages render real scorecards;
-            # written by the scripted stand-in model (the panel benchmark times the model).
-            manage(
-                {
-                    **env,
-                    "PYTHONPATH": f"{env['PYTHONPATH']}:{ROOT}",
-                    "TOOLVERDICT_PANEL_MODEL": "python:tests.panel.fakes.ScriptedModel",
-                },
-                "review",
-                "claude-4-sonnet",
-                "smolvlm-2-5",
-            )
-        with gunicorn(env, workers=2) as base:
-            results: dict[str, tuple[list[int], list[float]]] = {k: ([], []) for k in ENDPOINTS}
-            for path in ENDPOINTS.values():  # warm-up
-                hammer(base, path, 0.5, 1)
-            page = urllib.request.urlopen(base + ENDPOINTS["comparison page"]).read().decode()  # noqa: S310
-            if not args.no_panel and page.count("verdict-ship") < 8:
-                raise SystemExit("the panel was not written; the benchmark would be meaningless")
-            for _ in range(args.rounds):
-                for name, path in ENDPOINTS.items():
-                    rps, lat = hammer(base, path, args.seconds, args.concurrency)
-                    results[name][0].append(rps)
-                    results[name][1].extend(lat)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if action == "create":
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
-    base_rps = median_int(results["minimal view (/healthz)"][0])
-    base_p50 = summary(results["minimal view (/healthz)"][1])["p50_ms"]
-    print(
-        f"gunicorn 2 workers, {args.concurrency} keep-alive clients, {args.rounds} rounds x "
-        f"{args.seconds}s per endpoint, SQLite, starter catalog"
-        + ("" if args.no_panel else ", four-persona panel on both compared tools")
-    )
-    print(
-        f"{'endpoint':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s vs minimal':>17} "
-        f"{'p50 vs minimal':>15}"
-    )
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def page_weight(base: str, path: str) -> dict[str, int]:
+    """Bytes on the wire (gzip accepted) and requests for one page and its assets."""
+    response, body = request(base, path)
+    html_raw = len(gzip.decompress(body)) if response.getheader("Content-Encoding") else len(body)
+    total, raw_total = len(body), html_raw
+    text = (gzip.decompress(body) if response.getheader("Content-Encoding") else body).decode()
+    assets = sorted(set(a.replace("&amp;", "&") for a in ASSET.findall(text)))
+    for asset in assets:
+        r, b = request(base, asset)
+        total += len(b)
+        raw_total += len(gzip.decompress(b)) if r.getheader("Content-Encoding") else len(b)
+    return {
+        "html": len(body),
+        "html_raw": html_raw,
+        "total": total,
+        "total_raw": raw_total,
+        "requests": 1 + len(assets),
+    }
+
+
+def prepare(env: dict[str, str], panel: bool) -> None:
+    manage(env, "migrate", "-v0")
+    manage(env, "import", "--starter")
+    if panel:
+        # A full four-persona panel on both tools, so the pages render real scorecards;
+        # written by the scripted stand-in model (the panel benchmark times the model).
+        manage(
+            {
+                **env,
+                "PYTHONPATH": f"{env['PYTHONPATH']}:{ROOT}",
+                "TOOLVERDICT_PANEL_MODEL": "python:tests.panel.fakes.ScriptedModel",
+            },
+            "review",
+            "claude-4-sonnet",
+            "smolvlm-2-5",
+        )
+
+
+def run_database(args, label: str, db_url: str | None) -> tuple[list[tuple], dict]:
+    with temp_data_dir() as data_dir, ExitStack() as stack:
+        extra = {"DATABASE_URL": db_url} if db_url else {}
+        env = bench_env(data_dir, **extra)
+        # Pages must not roll over on the clock mid-run.
+        env["TOOLVERDICT_PAGE_CACHE_TIMEOUT"] = "0"
+        env.pop("CACHE_URL", None)
+        prepare(env, not args.no_panel)
+        flush_redis(args.redis_url)
+        servers = {
+            "uncached": stack.enter_context(
+                gunicorn({**env, "TOOLVERDICT_PAGE_CACHE": "0"}, workers=2)
+            ),
+            "local": stack.enter_context(gunicorn(env, workers=2)),
+            "redis": stack.enter_context(gunicorn({**env, "CACHE_URL": args.redis_url}, workers=2)),
+        }
+        page = request(servers["local"], PAGES["comparison page"])[1]
+        text = gzip.decompress(page).decode()
+        if not args.no_panel and text.count("verdict-ship") < 8:
+            raise SystemExit("the panel was not written; the benchmark would be meaningless")
+        etags: dict[tuple[str, str], str] = {}
+        cases: list[tuple[str, str, str, dict, int]] = [
+            ("minimal view (/healthz)", "local", MINIMAL, {}, 200)
+        ]
+        for name, path in PAGES.items():
+            for server in ("local", "redis"):
+                response, _ = request(servers[server], path)
+                etags[(server, path)] = response.getheader("ETag")
+                for _ in range(3):  # every worker stores it
+                    request(servers[server], path)
+            cases += [
+                (f"{name}, uncached", "uncached", path, {}, 200),
+                (f"{name}, cached (local)", "local", path, {}, 200),
+                (
+                    f"{name}, 304 (local)",
+                    "local",
+                    path,
+                    {"If-None-Match": etags[("local", path)]},
+                    304,
+                ),
+                (f"{name}, cached (Redis)", "redis", path, {}, 200),
+                (
+                    f"{name}, 304 (Redis)",
+                    "redis",
+                    path,
+                    {"If-None-Match": etags[("redis", path)]},
+                    304,
+                ),
+            ]
+        for _, server, path, headers, expect in cases:  # warm-up
+            hammer(servers[server], path, 0.5, 1, headers, expect)
+        results = {c[0]: ([], []) for c in cases}
+        for _ in range(args.rounds):
+            for name, server, path, headers, expect in cases:
+                rps, lat = hammer(
+                    servers[server], path, args.seconds, args.concurrency, headers, expect
+                )
+                results[name][0].append(rps)
+                results[name][1].extend(lat)
+        weights = {name: page_weight(servers["local"], path) for name, path in PAGES.items()}
+        weights_uncached = {
+            name: page_weight(servers["uncached"], path) for name, path in PAGES.items()
+        }
+    base_rps = median_int(results[cases[0][0]][0])
+    base_p50 = summary(results[cases[0][0]][1])["p50_ms"]
+    rows = []
     for name, (rps_rounds, lat) in results.items():
         rps = median_int(rps_rounds)
         s = summary(lat)
-        print(
-            f"{name:28} {rps:8d} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} "
-            f"{rps / base_rps:16.2f}x {s['p50_ms'] / base_p50:14.2f}x"
+        rows.append(
+            (label, name, rps, s["p50_ms"], s["p99_ms"], rps / base_rps, s["p50_ms"] / base_p50)
         )
+    return rows, {"cached": weights, "uncached": weights_uncached}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--no-panel", action="store_true", help="pages without reviews")
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--markdown", help="also write the tables as Markdown to this file")
+    args = parser.parse_args()
+
+    rows: list[tuple] = []
+    weights: dict[str, dict] = {}
+    for database in args.databases.split(","):
+        if database == "sqlite":
+            found, w = run_database(args, "SQLite", None)
+        elif database == "postgres":
+            url = postgres_database(args.postgres_url, "toolverdict_bench_pages", "create")
+            try:
+                found, w = run_database(args, "PostgreSQL", url)
+            finally:
+                postgres_database(args.postgres_url, "toolverdict_bench_pages", "drop")
+        else:
+            raise SystemExit(f"unknown database {database!r}")
+        rows += found
+        weights[database] = w
+
+    lines = [
+        f"gunicorn 2 workers per server, {args.concurrency} keep-alive clients sending "
+        f"Accept-Encoding: gzip, {args.rounds} rounds x {args.seconds}s per endpoint, "
+        "starter catalog"
+        + ("" if args.no_panel else ", four-persona panel on both compared tools"),
+        "",
+        "| database | endpoint | req/s | p50 ms | p99 ms | req/s vs minimal | p50 vs minimal |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, name, rps, p50, p99, ratio, p50_ratio in rows:
+        figures = f"{rps} | {p50:.2f} | {p99:.2f} | {ratio:.2f}x | {p50_ratio:.2f}x"
+        lines.append(f"| {label} | {name} | {figures} |")
+    lines += ["", "Goals (cached >= 0.5x minimal and >= 8x uncached; 304 >= 0.8x minimal):", ""]
+    by = {(r[0], r[1]): r for r in rows}
+    for label in sorted({r[0] for r in rows}):
+        for page in PAGES:
+            uncached = by[(label, f"{page}, uncached")][2]
+            for cache in ("local", "Redis"):
+                cached = by[(label, f"{page}, cached ({cache})")]
+                not_modified = by[(label, f"{page}, 304 ({cache})")]
+                lines.append(
+                    f"- {label}, {page}, {cache}: cached {cached[5]:.2f}x minimal, "
+                    f"{cached[2] / uncached:.1f}x uncached; 304 {not_modified[5]:.2f}x minimal"
+                )
+    lines += [
+        "",
+        "Page weight (bytes on the wire with gzip accepted; all requests: HTML + its assets):",
+        "",
+        "| page | HTML bytes (raw) | all bytes (raw) | requests | uncached HTML bytes |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    first = next(iter(weights.values()))
+    for page in PAGES:
+        w, u = first["cached"][page], first["uncached"][page]
+        lines.append(
+            f"| {page} | {w['html']} ({w['html_raw']}) | {w['total']} ({w['total_raw']}) | "
+            f"{w['requests']} | {u['html']} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if args.markdown:
+        Path(args.markdown).write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,34 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: stored pages are keyed by version rows that
+    the previous test's rollback removed, so a page it stored could otherwise reappear."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def page_cache_where_commits_happen(request, settings):
+    """The page cache retires pages when a write commits (docs/caching.md). Inside the
+    transaction a plain database test rolls back, nothing ever commits, so a stored page
+    would outlive the writes the test makes: those tests render every page afresh. Tests on
+    a transactional database (live server, browser) keep the cache on, as do tests marked
+    ``page_cache`` (they commit through django_capture_on_commit_callbacks)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not (transactional or request.node.get_closest_marker("page_cache")):
+        settings.TOOLVERDICT_PAGE_CACHE = False
+
+
 @pytest.fixture
 def starter_catalog(db):
     """The bundled starter catalog, imported for real."""

@@ -63,20 +63,26 @@ INSTALLED_APPS = [
     "toolverdict.digest",
     "toolverdict.ingest",
     "toolverdict.api",
+    "toolverdict.pagecache",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "toolverdict.core.csp.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "toolverdict.pagecache.static.StaticFilesMiddleware",  # WhiteNoise, gzip + long caching
+    # Anonymous pages from the cache, before sessions are read (docs/caching.md).
+    "toolverdict.pagecache.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "toolverdict.pagecache.middleware.MemberCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "toolverdict.core.nul.RejectNulPathMiddleware",
+    # A signed-in reader's own bits filled into a cached page (pagecache/middleware.py).
+    "toolverdict.pagecache.middleware.PersonalPageMiddleware",
 ]
 
 ROOT_URLCONF = "toolverdict.urls"
@@ -136,7 +142,36 @@ TASKS = {
 }
 
 # --- cache ----------------------------------------------------------------------------
+# Default: local memory in each process (pages, rate limits); the page cache keeps its
+# versions in the database so every process and worker agrees. CACHE_URL=redis://… shares
+# one cache (and the versions) between processes and machines. See docs/caching.md.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toolverdict")}
+# Stored pages get their own cache, so a flood of distinct URLs (search queries) culls
+# pages, never the rate-limit counters in the default cache. With CACHE_URL it is the same
+# server under its own key prefix.
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["pages"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "toolverdict-pages",
+        "OPTIONS": {"MAX_ENTRIES": env.int("TOOLVERDICT_LOCAL_CACHE_ENTRIES", default=2000)},
+    }
+else:
+    CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
+# Anonymous pages served from the cache with exact invalidation (docs/caching.md).
+TOOLVERDICT_PAGE_CACHE = env.bool("TOOLVERDICT_PAGE_CACHE", default=True)
+# Seconds a stored page lives at most, bounding what changes with time alone (a new
+# account's votes starting to count); 0: only writes retire pages.
+TOOLVERDICT_PAGE_CACHE_TIMEOUT = env.int("TOOLVERDICT_PAGE_CACHE_TIMEOUT", default=600)
+# What browsers and CDNs may reuse without asking (Cache-Control of anonymous pages).
+TOOLVERDICT_PAGE_MAX_AGE = env.int("TOOLVERDICT_PAGE_MAX_AGE", default=60)
+TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE = env.int(
+    "TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE", default=600
+)
+# Where scope versions live: "auto" (database with a local-memory cache, else the cache),
+# "db" or "cache".
+TOOLVERDICT_PAGE_CACHE_VERSIONS = env("TOOLVERDICT_PAGE_CACHE_VERSIONS", default="auto")
+# Any text; changing it gives every stored page a new key and ETag.
+TOOLVERDICT_PAGE_CACHE_SALT = env("TOOLVERDICT_PAGE_CACHE_SALT", default="")
 
 # --- auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -167,7 +202,9 @@ STORAGES = {
             default=(
                 "django.contrib.staticfiles.storage.StaticFilesStorage"
                 if DEBUG
-                else "whitenoise.storage.CompressedStaticFilesStorage"
+                # WhiteNoise's compressed storage, each URL with ?v=<content hash> so
+                # static files can be cached for a year (pagecache/static.py).
+                else "toolverdict.pagecache.static.VersionedStaticFilesStorage"
             ),
         )
     },

@@ -24,6 +24,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from toolverdict.catalog.models import Category, Tool
+from toolverdict.pagecache.versions import invalidate
 
 from . import bradley_terry, conf
 from .models import Ballot, Member, PairVote, ToolVote, VoteEvent
@@ -185,6 +186,8 @@ def cast_tool_vote(user: AbstractBaseUser, tool: Tool, value: str, *, ip: str = 
             ip_hash=ip_hash(ip),
             created_at=now,
         )
+        # The upsert sends no post_save: retire the pages showing this tool on commit.
+        invalidate("votes", "votes:tools", tools=[tool.pk])
     return vote
 
 
@@ -217,6 +220,7 @@ def cast_pair_vote(
             ip_hash=ip_hash(ip),
             created_at=now,
         )
+        invalidate("votes", f"pair:{a.slug}:{b.slug}", categories_of=[a.pk, b.pk])
     return vote
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/link/", views.sign_in_link, name="login_link"),
     path("accounts/logout/", views.sign_out, name="logout"),
     path("accounts/me/", views.profile, name="profile"),
+    path("accounts/page-bits/", views.page_bits, name="page_bits"),
     path("votes/tool/<slug:slug>/", views.vote_tool, name="vote_tool"),
     path("votes/pair/<slug:a>/<slug:b>/", views.vote_pair, name="vote_pair"),
     path("rankings/", views.rankings, name="rankings"),

@@ -199,6 +199,31 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "community/profile.html", {"mine": services.my_votes(request.user)})
 
 
+@require_GET
+def page_bits(request: HttpRequest) -> HttpResponse:
+    """A cached page's personal part: account menu, the reader's votes, their messages.
+
+    The cached page is the same for every reader; static/personal.js asks for this once
+    when the reader is signed in, naming the page's vote boxes (``tools``, ``pair``) and
+    the page itself (``next``). Never cached: it carries the reader's CSRF token.
+    """
+    slugs = [s for s in request.GET.get("tools", "").split(",") if s][:100]
+    pair = [s for s in request.GET.get("pair", "").split(",") if s]
+    next_url = _safe_next(request, request.GET.get("next"), "/")
+    context: dict = {"tools": [], "next_url": next_url}
+    if request.user.is_authenticated:
+        published = Tool.objects.published()
+        found = {t.slug: t for t in published.filter(slug__in=slugs)}
+        context["tools"] = [found[s] for s in slugs if s in found]
+        if len(pair) == 2 and tuple(pair) == canonical_pair(*pair) and pair[0] != pair[1]:
+            both = {t.slug: t for t in published.filter(slug__in=pair)}
+            if len(both) == 2:
+                context["left"], context["right"] = both[pair[0]], both[pair[1]]
+    response = render(request, "community/_page_bits.html", context)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 # --- rankings and editors -------------------------------------------------------------
 
 

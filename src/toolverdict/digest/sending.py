@@ -36,6 +36,8 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from toolverdict.pagecache.versions import invalidate
+
 from .models import Delivery, Issue, Subscriber
 from .rendering import build_message, message_id, render_issue
 from .services import unsubscribe_url_for_key
@@ -347,9 +349,10 @@ def _finish(issue: Issue, report: SendReport) -> None:
         issue=issue, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
     )
     if not open_rows.exists():
-        Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
+        if Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).update(
             status=Issue.Status.SENT, sent_at=timezone.now()
-        )
+        ):
+            invalidate("digest")  # the archive, the issue page and the feed show it now
         report.finished = True
     report.unknown = Delivery.objects.filter(issue=issue, status=Delivery.Status.UNKNOWN).count()
 
@@ -480,8 +483,8 @@ def resolve_unknown(issue: Issue, *, as_sent: bool) -> int:
     if as_sent:
         return rows.update(status=Delivery.Status.SENT, sent_at=timezone.now())
     count = rows.update(status=Delivery.Status.PENDING, next_attempt_at=None)
-    if count:
-        Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENT).update(
-            status=Issue.Status.SENDING, sent_at=None
-        )
+    if count and Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENT).update(
+        status=Issue.Status.SENDING, sent_at=None
+    ):
+        invalidate("digest")
     return count

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import template
 
 from toolverdict.catalog.models import Tool
+from toolverdict.pagecache.templatetags.pagecache import record_pair, record_tool
 
 from .. import services
 
@@ -19,6 +20,7 @@ register = template.Library()
 def my_tool_vote(context: template.Context, tool: Tool) -> str | None:
     """ "ship", "skip" or None: the current account's vote on ``tool``."""
     request = context.get("request")
+    record_tool(request, tool)  # a cached page asks for this box's personal part
     user = context.get("user")
     if request is None or user is None or not user.is_authenticated:
         return None
@@ -32,6 +34,7 @@ def my_tool_vote(context: template.Context, tool: Tool) -> str | None:
 @register.simple_tag(takes_context=True)
 def pair_box(context: template.Context, left: Tool, right: Tool) -> dict:
     """The split and the account's own choice for the pair on a comparison page."""
+    record_pair(context.get("request"), left, right)
     user = context.get("user")
     return {
         "split": services.pair_split(left, right),

@@ -1,0 +1,103 @@
+"""Lighthouse on the home, tool and seed comparison pages: every category must score 1.00.
+
+Serves the starter catalog with the seed pair reviewed (scripted stand-in model) from
+gunicorn, runs Lighthouse 12.2.3 against Debian's chromium for each page and fails
+(exit 1) naming the audits that cost points when any category is below the minimum.
+
+    apt-get install -y chromium
+    .venv/bin/python bench/lighthouse.py [--min 1.0] [--out test-artifacts/lighthouse]
+        [--lighthouse "npx --yes lighthouse@12.2.3"]
+
+CHROME_PATH defaults to /usr/bin/chromium. The JSON reports are kept under --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import bench_env, gunicorn, temp_data_dir  # noqa: E402
+from pages import prepare  # noqa: E402
+
+PAGES = {
+    "home": "/",
+    "tool": "/tools/claude-4-sonnet/",
+    "comparison": "/compare/claude-4-sonnet-vs-smolvlm-2-5/",
+}
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def run_lighthouse(command: str, url: str, report: Path, chrome: str) -> dict:
+    args = [
+        *shlex.split(command),
+        url,
+        "--output=json",
+        f"--output-path={report}",
+        "--quiet",
+        "--chrome-flags=--headless=new --no-sandbox",
+        f"--only-categories={','.join(CATEGORIES)}",
+    ]
+    subprocess.run(args, check=True, env={**os.environ, "CHROME_PATH": chrome})
+    return json.loads(report.read_text())
+
+
+def losses(result: dict, category: str) -> list[str]:
+    audits = result["audits"]
+    found = []
+    for ref in result["categories"][category]["auditRefs"]:
+        audit = audits.get(ref["id"], {})
+        score = audit.get("score")
+        if ref.get("weight", 0) > 0 and score is not None and score < 1:
+            found.append(f"{ref['id']} ({score:.2f}): {audit.get('title', '')}")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--min", type=float, default=1.0, help="lowest acceptable score")
+    parser.add_argument("--out", default="test-artifacts/lighthouse", help="where the JSON goes")
+    parser.add_argument("--lighthouse", default="npx --yes lighthouse@12.2.3")
+    parser.add_argument("--chrome", default=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
+    args = parser.parse_args()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    failures: list[str] = []
+    rows: list[str] = []
+    with temp_data_dir() as data_dir:
+        env = bench_env(data_dir)
+        prepare(env, panel=True)
+        with gunicorn(env, workers=2) as base:
+            base = base.replace("127.0.0.1", "localhost")  # a secure context, like HTTPS
+            for name, path in PAGES.items():
+                result = run_lighthouse(
+                    args.lighthouse, base + path, out / f"{name}.json", args.chrome
+                )
+                scores = {c: result["categories"][c]["score"] for c in CATEGORIES}
+                rows.append(
+                    f"| {name} ({path}) | "
+                    + " | ".join(f"{scores[c]:.2f}" for c in CATEGORIES)
+                    + " |"
+                )
+                for category, score in scores.items():
+                    if score is None or score < args.min:
+                        failures.append(
+                            f"{name} {category} {score}: " + "; ".join(losses(result, category))
+                        )
+    print("| page | " + " | ".join(CATEGORIES) + " |")
+    print("|---|" + "---:|" * len(CATEGORIES))
+    print("\n".join(rows))
+    if failures:
+        print("\nBelow the minimum:\n" + "\n".join(failures), file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,328 @@
+"""The page cache: every reader gets the anonymous page, from the cache, compressed.
+
+``PageCacheMiddleware`` sits before the session middleware. For a GET or HEAD of a page
+named in pages.PAGES it looks up the versions of the page's scopes (one query, or one
+cache round trip with Redis) and then:
+
+* answers a conditional request whose ETag or date still matches with 304, no body;
+* serves the stored page (gzip when the client accepts it) with ETag, Last-Modified and
+  ``Cache-Control: public, max-age=…, stale-while-revalidate=…``;
+* otherwise renders the page as an anonymous reader would see it (the request's cookies
+  are withheld from the view), stores it and serves it.
+
+The stored page never carries a cookie, a CSRF token or anything of one reader: a render
+that sets a cookie is served but not stored. Signed-in readers get the same page; their
+own bits (account menu, their votes with CSRF tokens, flash messages) arrive from
+``community:page_bits`` by one htmx request (see templatetags/pagecache.py). Only these
+anonymous pages are compressed, so BREACH has no secret to guess.
+
+``MemberCookieMiddleware`` keeps a non-secret ``tv_member=1`` cookie in step with the
+session, so the page's script knows whether to fetch the personal fragment.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.cache import get_conditional_response
+from django.utils.functional import empty
+from django.utils.http import http_date
+
+from . import build, versions
+from .pages import PAGES
+
+MEMBER_COOKIE = "tv_member"
+PAGE_PREFIX = "tv:page:"
+STATUSES = {200, 301, 404}
+DROPPED_HEADERS = {
+    "set-cookie",
+    "vary",
+    "content-length",
+    "cache-control",
+    "expires",
+    "etag",
+    "last-modified",
+    "content-encoding",
+}
+COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "application/xml")
+
+
+def enabled() -> bool:
+    return getattr(settings, "TOOLVERDICT_PAGE_CACHE", True)
+
+
+def timeout() -> int:
+    """Seconds a stored page lives at most; 0: until its scopes change."""
+    return int(getattr(settings, "TOOLVERDICT_PAGE_CACHE_TIMEOUT", 600))
+
+
+def cache_control() -> str:
+    max_age = int(getattr(settings, "TOOLVERDICT_PAGE_MAX_AGE", 60))
+    swr = int(getattr(settings, "TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE", 600))
+    return f"public, max-age={max_age}, stale-while-revalidate={swr}"
+
+
+@dataclass
+class Entry:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    gzipped: bytes | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower()
+
+
+def page_state(request: HttpRequest, scopes: list[str]) -> tuple[str, int]:
+    """(ETag value without quotes, Last-Modified as a Unix time) of the page now."""
+    current = versions.get_versions(scopes)
+    ttl = timeout()
+    bucket = int(time.time() // ttl) if ttl else 0
+    digest = hashlib.sha256(
+        "\n".join(
+            # Host and scheme too: feeds and the API build absolute links from them.
+            [build.salt(), str(bucket), request.scheme, request.get_host(), request.get_full_path()]
+            + [f"{s}={v}" for s, v in sorted(current.items())]
+        ).encode()
+    ).hexdigest()[:32]
+    newest = max([build.code_time(), bucket * ttl, *(v // 1_000_000_000 for v in current.values())])
+    return digest, int(newest)
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or not enabled():
+            return self.get_response(request)
+        if "HTTP_HX_REQUEST" in request.META:
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        scopes_of = PAGES.get(match.view_name)
+        if scopes_of is None:
+            return self.get_response(request)
+        tag, last_modified = page_state(request, scopes_of(**match.kwargs))
+        personal = _is_personal(request)
+        etag = f'W/"{tag}"'
+        headers = {
+            "ETag": etag,
+            "Last-Modified": http_date(last_modified),
+            "Cache-Control": cache_control(),
+            "Vary": "Accept-Encoding",
+        }
+        if not personal:
+            probe = HttpResponse()
+            for key, value in headers.items():
+                probe[key] = value
+            conditional = get_conditional_response(
+                request, etag=etag, last_modified=last_modified, response=probe
+            )
+            if conditional.status_code == 304:
+                request._page_cache = "304"
+                return conditional
+        cache = caches["pages"]
+        key = PAGE_PREFIX + tag
+        entry = cache.get(key)
+        request._page_cache = "hit"
+        if entry is None:
+            request._page_cache = "miss"
+            response, rendered = self._render(request)
+            entry = self._entry(response, rendered)
+            if entry is None:
+                # Not storable: a signed-in reader gets the page rendered for them.
+                return self.get_response(request) if personal else response
+            cache.set(key, entry, timeout() or 86400)  # unvisited pages leave in a day at most
+        if personal and entry.status == 200:
+            # The stored page with this reader's bits filled in (PersonalPageMiddleware,
+            # after sessions, CSRF, auth and messages have run): no view, no re-render.
+            request._page_entry = entry
+            response = self.get_response(request)
+            response["Cache-Control"] = "private, no-cache"
+            return response
+        return self._serve(request, entry, headers)
+
+    def _render(self, request: HttpRequest) -> tuple[HttpResponse, HttpRequest]:
+        """Render as an anonymous reader would see it, on a copy of the request.
+
+        The copy has no cookies, so the view never sees this reader's session, and what
+        the middlewares attach to it (session, user, messages, CSRF state) stays off the
+        real request, which may still go on to get its personal bits filled in.
+        """
+        anonymous = copy.copy(request)
+        anonymous.META = {k: v for k, v in request.META.items() if k != "HTTP_COOKIE"}
+        anonymous.COOKIES = {}
+        anonymous._page_cache_render = True
+        for leftover in ("session", "user", "_cached_user", "_messages"):
+            anonymous.__dict__.pop(leftover, None)
+        return self.get_response(anonymous), anonymous
+
+    @staticmethod
+    def _entry(response: HttpResponse, request: HttpRequest | None = None) -> Entry | None:
+        if response.status_code not in STATUSES or response.streaming or response.cookies:
+            return None
+        if "no-store" in response.get("Cache-Control", "") or "private" in response.get(
+            "Cache-Control", ""
+        ):
+            return None
+        if response.has_header("Content-Encoding"):
+            return None
+        body = response.content
+        kept = [(k, v) for k, v in response.items() if k.lower() not in DROPPED_HEADERS]
+        gzipped = None
+        content_type = response.get("Content-Type", "")
+        if len(body) > 200 and content_type.startswith(COMPRESSIBLE):
+            gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+        extra = {
+            "tools": list(getattr(request, "_page_vote_tools", {}).values()),
+            "pair": getattr(request, "_page_vote_pair", None),
+        }
+        return Entry(response.status_code, kept, body, gzipped, extra)
+
+    @staticmethod
+    def _serve(request: HttpRequest, entry: Entry, headers: dict[str, str]) -> HttpResponse:
+        body = entry.body
+        response = HttpResponse(status=entry.status)
+        for key, value in entry.headers:
+            response[key] = value
+        if entry.gzipped is not None and _accepts_gzip(request):
+            body = entry.gzipped
+            response["Content-Encoding"] = "gzip"
+        response.content = body
+        if entry.status == 200:
+            for key, value in headers.items():
+                response[key] = value
+        else:
+            response["Cache-Control"] = headers["Cache-Control"]
+            response["Vary"] = headers["Vary"]
+        response["Content-Length"] = str(len(body))
+        return response
+
+
+def _is_personal(request: HttpRequest) -> bool:
+    """Does the request carry a session or pending messages (so it may have own bits)?"""
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME in cookies or MESSAGES_COOKIE in cookies
+
+
+MESSAGES_COOKIE = getattr(settings, "MESSAGE_COOKIE_NAME", "messages")
+PERSONAL_PART = re.compile(r"<!--pb:([a-z]+(?::[a-z0-9-]+)?)-->.*?<!--/pb:\1-->", re.S)
+
+
+class PersonalPageMiddleware:
+    """Fills a reader's own bits into a stored page: the last middleware before the view.
+
+    The stored page marks each personal part (account menu, vote boxes, messages) with
+    ``<!--pb:name-->…<!--/pb:name-->``; each is replaced by the same include rendered for
+    this reader (with their CSRF token), which costs the session, the user and one query
+    for their votes instead of the page's dozen. Works without JavaScript.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        entry = getattr(request, "_page_entry", None)
+        if entry is None:
+            return self.get_response(request)
+        request._page_entry = None
+        return HttpResponse(
+            personal_body(request, entry), status=entry.status, headers=dict(entry.headers)
+        )
+
+
+def personal_body(request: HttpRequest, entry: Entry) -> bytes:
+    from django.contrib import messages as flash
+    from django.template.loader import render_to_string
+
+    from toolverdict.community.models import PairVote
+    from toolverdict.community.services import user_tool_votes
+
+    user = request.user
+    next_url = request.get_full_path()
+    parts: dict[str, str] = {"bits": ""}
+    context = {"next_url": next_url}
+    parts["nav"] = render_to_string("includes/account_nav.html", context, request=request)
+    stored = list(flash.get_messages(request))
+    parts["messages"] = (
+        render_to_string("pagecache/_messages.html", {"flash": stored}) if stored else ""
+    )
+    tools = entry.extra.get("tools") or []
+    votes = user_tool_votes(user) if tools and user.is_authenticated else {}
+    for tool in tools:
+        parts[f"tool:{tool['slug']}"] = render_to_string(
+            "community/_tool_vote_action.html",
+            {**context, "tool": tool, "mine": votes.get(tool["pk"])},
+            request=request,
+        )
+    pair = entry.extra.get("pair")
+    if pair:
+        left, right = pair
+        mine = None
+        if user.is_authenticated:
+            mine = (
+                PairVote.objects.filter(user=user, tool_a_id=left["pk"], tool_b_id=right["pk"])
+                .values_list("winner_id", flat=True)
+                .first()
+            )
+        parts["pair"] = render_to_string(
+            "community/_pair_vote_action.html",
+            {**context, "left": left, "right": right, "box": {"mine": mine}},
+            request=request,
+        )
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in parts:
+            return match.group(0)
+        return f"<!--pb:{name}-->{parts[name]}<!--/pb:{name}-->"
+
+    return PERSONAL_PART.sub(fill, entry.body.decode()).encode()
+
+
+class MemberCookieMiddleware:
+    """Sets ``tv_member=1`` while a session is signed in, deletes it when not.
+
+    Only when the request already looked at its user: pages that never load the session
+    stay free of it. The cookie is no credential; it only tells the cached page's script
+    that a personal fragment is worth fetching.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "_page_cache_render", False):
+            return response
+        user = getattr(request, "user", None)
+        if user is None or getattr(user, "_wrapped", None) is empty:
+            return response
+        has = request.COOKIES.get(MEMBER_COOKIE) == "1"
+        if user.is_authenticated and not has:
+            response.set_cookie(
+                MEMBER_COOKIE,
+                "1",
+                max_age=settings.SESSION_COOKIE_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                samesite="Lax",
+                httponly=False,  # read by static/personal.js; not a credential
+            )
+        elif not user.is_authenticated and MEMBER_COOKIE in request.COOKIES:
+            response.delete_cookie(MEMBER_COOKIE, samesite="Lax")
+        return response

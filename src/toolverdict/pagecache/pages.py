@@ -1,0 +1,43 @@
+"""Which pages are cached, and the scopes each one shows (see versions.py).
+
+Keyed by URL name; the function gets the URL's keyword arguments and names the scopes
+without touching the database, so a cached answer (or a 304) costs one version lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def _tool(slug: str) -> list[str]:
+    return ["catalog", f"tool:{slug}"]
+
+
+def _pair(a: str, b: str) -> list[str]:
+    return ["catalog", f"tool:{a}", f"tool:{b}", f"pair:{a}:{b}"]
+
+
+def _category(slug: str) -> list[str]:
+    return ["catalog", f"category:{slug}"]
+
+
+PAGES: dict[str, Callable[..., list[str]]] = {
+    # The home page lists the latest verdicts with their community figures and the panel's
+    # progress: any review, any tool vote, any catalog edit changes it.
+    "catalog:home": lambda: ["catalog", "reviews", "votes:tools"],
+    "catalog:tool": _tool,
+    "catalog:category": _category,
+    "catalog:search": lambda: ["catalog"],
+    "compare:pair": _pair,
+    "community:rankings": lambda: ["catalog", "votes"],
+    "community:rankings_category": _category,
+    "digest:archive": lambda: ["digest"],
+    "digest:issue": lambda year, week: ["digest"],
+    "digest:feed": lambda: ["digest"],
+    # The JSON API shows the same figures as the pages.
+    "api:list_categories": lambda: ["catalog"],
+    "api:list_tools": lambda: ["catalog", "reviews", "votes:tools"],
+    "api:get_tool": _tool,
+    "api:get_comparison": lambda a, b: ["catalog", f"tool:{a}", f"tool:{b}"],
+    "api:openapi-json": lambda: [],
+}

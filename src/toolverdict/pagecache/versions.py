@@ -1,0 +1,125 @@
+"""Versioned cache scopes: what a page depends on, and exact invalidation on commit.
+
+A *scope* names a part of the site: ``catalog`` (any catalog edit), ``tool:<slug>`` (one
+tool's reviews and votes), ``pair:<a>:<b>`` (one head-to-head), ``category:<slug>`` (the
+reviews and votes of the tools in one category), ``reviews``, ``votes``, ``votes:tools`` and
+``digest``. Each scope has a version: the time in nanoseconds of the last committed write
+that changed it (0 if none yet). A cached page is keyed by the versions of the scopes it
+shows, so bumping a scope retires exactly the pages that depend on it.
+
+Versions live where every process can see them: in the database (table
+``pagecache_cacheversion``) when the page cache is per process (local memory), or in the
+shared cache itself (Redis) when ``CACHE_URL`` names one. Writes bump versions in
+``transaction.on_commit``, so a reader can never store a page rendered from data older than
+the version it is keyed with.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection, transaction
+
+CACHE_PREFIX = "tv:v:"
+
+
+def _store_kind() -> str:
+    kind = getattr(settings, "TOOLVERDICT_PAGE_CACHE_VERSIONS", "auto") or "auto"
+    if kind != "auto":
+        return kind
+    backend = settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
+    per_process = backend.endswith(("LocMemCache", "DummyCache"))
+    return "db" if per_process else "cache"
+
+
+def get_versions(scopes: Iterable[str]) -> dict[str, int]:
+    """The current version of each scope, in one round trip."""
+    scopes = list(scopes)
+    if not scopes:
+        return {}
+    if _store_kind() == "cache":
+        cache = caches["pages"]
+        found = cache.get_many([CACHE_PREFIX + s for s in scopes])
+        return {s: int(found.get(CACHE_PREFIX + s, 0)) for s in scopes}
+    from .models import CacheVersion
+
+    table = connection.ops.quote_name(CacheVersion._meta.db_table)
+    marks = ", ".join(["%s"] * len(scopes))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT scope, version FROM {table} WHERE scope IN ({marks})", scopes)  # noqa: S608 - fixed table name, bound values
+        rows = dict(cursor.fetchall())
+    return {s: int(rows.get(s, 0)) for s in scopes}
+
+
+def bump(scopes: Iterable[str]) -> None:
+    """Give every scope a new version now (call after commit; see ``invalidate``)."""
+    scopes = sorted(set(scopes))
+    if not scopes:
+        return
+    now = time.time_ns()
+    if _store_kind() == "cache":
+        caches["pages"].set_many({CACHE_PREFIX + s: now for s in scopes}, timeout=None)
+        return
+    from .models import CacheVersion
+
+    rows = CacheVersion.objects.filter(scope__in=scopes)
+    if rows.update(version=now) < len(scopes):
+        CacheVersion.objects.bulk_create(
+            [CacheVersion(scope=s, version=now) for s in scopes], ignore_conflicts=True
+        )
+        # A row another writer created meanwhile holds that writer's version: set ours too.
+        CacheVersion.objects.filter(scope__in=scopes).update(version=now)
+
+
+class _Batch:
+    """Scopes to bump when one transaction commits."""
+
+    def __init__(self) -> None:
+        self.scopes: set[str] = set()
+        self.tools: set[int] = set()
+        self.categories_of: set[int] = set()
+        self.done = False
+
+    def run(self) -> None:
+        self.done = True
+        scopes = set(self.scopes)
+        if self.tools or self.categories_of:
+            from toolverdict.catalog.models import Tool
+
+            rows = Tool.objects.filter(pk__in=self.tools | self.categories_of).values_list(
+                "pk", "slug", "category__slug"
+            )
+            for pk, slug, category in rows:
+                if pk in self.tools:
+                    scopes.add(f"tool:{slug}")
+                scopes.add(f"category:{category}")
+        bump(scopes)
+
+
+def invalidate(*scopes: str, tools: Iterable[int] = (), categories_of: Iterable[int] = ()) -> None:
+    """Retire the pages showing ``scopes`` once the current transaction commits.
+
+    ``tools`` (primary keys) adds ``tool:<slug>`` and ``category:<slug>`` for each tool;
+    ``categories_of`` adds only the tools' ``category:<slug>``. Outside a transaction the
+    bump happens at once. Consecutive calls in one transaction (an import saving many rows)
+    are merged into one bump.
+    """
+    conn = transaction.get_connection()
+    batch = None
+    if conn.in_atomic_block and conn.run_on_commit:
+        sids, func, _robust = conn.run_on_commit[-1]
+        owner = getattr(func, "__self__", None)
+        same_savepoint = set(sids) == set(conn.savepoint_ids)
+        if isinstance(owner, _Batch) and not owner.done and same_savepoint:
+            batch = owner
+    fresh = batch is None
+    if fresh:
+        batch = _Batch()
+    batch.scopes.update(scopes)
+    batch.tools.update(tools)
+    batch.categories_of.update(categories_of)
+    if fresh:
+        transaction.on_commit(batch.run)
