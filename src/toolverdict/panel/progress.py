@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from toolverdict.catalog.models import Tool
@@ -75,16 +75,21 @@ class PanelProgress:
         return " · ".join(parts)
 
 
+def _hours_minutes(seconds: float) -> tuple[int, int]:
+    """Whole minutes rounded up; hours split off from 90 minutes on."""
+    minutes = math.ceil(seconds / 60)
+    return divmod(minutes, 60) if minutes >= 90 else (0, minutes)
+
+
 def duration_text(seconds: float) -> str:
     """Prose for a page: "under a minute", "1 minute", "38 minutes", "2 hours 5 minutes"."""
     if seconds < 60:
         return "under a minute"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours, minutes = divmod(minutes, 60)
-    text = f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{text} {minutes} minute{'s' if minutes != 1 else ''}" if minutes else text
+    hours, minutes = _hours_minutes(seconds)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)
 
 
 def seconds_text(seconds: float) -> str:
@@ -96,10 +101,9 @@ def short_duration(seconds: float) -> str:
     """For a terminal: "<1 min", "38 min", "2 h 5 min"."""
     if seconds < 60:
         return "<1 min"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 90:
+    hours, minutes = _hours_minutes(seconds)
+    if not hours:
         return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
@@ -119,6 +123,18 @@ def current_reviews(slugs: list[str] | None, prefix: str = "") -> Q:
     return q
 
 
+def tools_with_review_counts(slugs: list[str] | None) -> QuerySet[Tool]:
+    """Published tools annotated with ``current`` (current reviews by the panel's personas)
+    and ``failed`` (current reviews that failed)."""
+    return Tool.objects.published().annotate(
+        current=Count("panel_reviews", filter=current_reviews(slugs, "panel_reviews__")),
+        failed=Count(
+            "panel_reviews",
+            filter=Q(panel_reviews__is_current=True, panel_reviews__status=Review.Status.FAILED),
+        ),
+    )
+
+
 def panel_progress(*, brief: bool = False) -> PanelProgress:
     """The panel's progress now. ``brief``: stop after the counts when every tool is done.
 
@@ -127,26 +143,13 @@ def panel_progress(*, brief: bool = False) -> PanelProgress:
     """
     slugs = persona_slugs()
     needed = len(slugs) if slugs is not None else 1
-    counts = (
-        Tool.objects.published()
-        .annotate(
-            current=Count("panel_reviews", filter=current_reviews(slugs, "panel_reviews__")),
-            failing=Count(
-                "panel_reviews",
-                filter=Q(
-                    panel_reviews__is_current=True,
-                    panel_reviews__status=Review.Status.FAILED,
-                ),
-            ),
-        )
-        .aggregate(
-            total=Count("pk"),
-            reviewed=Count("pk", filter=Q(current__gte=needed)),
-            failed=Count("pk", filter=Q(current__gte=needed, failing__gt=0)),
-        )
+    counts = tools_with_review_counts(slugs).aggregate(
+        total=Count("pk"),
+        reviewed=Count("pk", filter=Q(current__gte=needed)),
+        failing=Count("pk", filter=Q(current__gte=needed, failed__gt=0)),
     )
     progress = PanelProgress(
-        total=counts["total"] or 0, reviewed=counts["reviewed"] or 0, failed=counts["failed"] or 0
+        total=counts["total"] or 0, reviewed=counts["reviewed"] or 0, failed=counts["failing"] or 0
     )
     if brief and progress.done:
         return progress

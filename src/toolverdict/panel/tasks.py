@@ -16,7 +16,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import TASK_MAX_PRIORITY
@@ -121,29 +121,15 @@ def queue_backlog(
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    from toolverdict.catalog.models import Tool
     from toolverdict.core.recovery import GIVEN_UP_HOLD, WORKER_LOST, exclusive
 
-    from .models import Review
-    from .progress import current_reviews, persona_slugs
+    from .progress import persona_slugs, tools_with_review_counts
 
     backlog = Backlog()
     if not _uses_db_backend():
         return backlog
     slugs = persona_slugs()
-    reviewed = (
-        Tool.objects.published()
-        .annotate(
-            current=Count("panel_reviews", filter=current_reviews(slugs, "panel_reviews__")),
-            failed=Count(
-                "panel_reviews",
-                filter=Q(
-                    panel_reviews__is_current=True, panel_reviews__status=Review.Status.FAILED
-                ),
-            ),
-        )
-        .order_by("pk")
-    )
+    reviewed = tools_with_review_counts(slugs).order_by("pk")
     incomplete = Q(current__lt=len(slugs) if slugs is not None else 1) | Q(failed__gt=0)
     todo = list(reviewed.filter(incomplete).values_list("pk", flat=True))
     if outdated and slugs is not None:
