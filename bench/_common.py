@@ -53,24 +53,25 @@ def temp_data_dir():
         yield Path(tmp)
 
 
+def gunicorn_command(port: int, workers: int, *extra: str) -> list[str]:
+    """The command line that serves the site on loopback with gunicorn."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "toolverdict.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        *extra,
+    ]
+
+
 @contextmanager
 def gunicorn(env: dict[str, str], workers: int = 2):
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "toolverdict.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+    proc = subprocess.Popen(gunicorn_command(port, workers, "--log-level", "warning"), env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -365,29 +365,18 @@ def part_votes(kills: int, seed: int, voters: int = 16) -> dict:
 def start_gunicorn(env: dict[str, str], port: int | None = None) -> tuple[subprocess.Popen, str]:
     import urllib.request
 
-    from _common import free_port
+    from _common import free_port, gunicorn_command
 
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     for _attempt in range(50):
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "toolverdict.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "8",
-                "--log-level",
-                "critical",
-                "--no-control-socket",
-            ],
+            gunicorn_command(
+                port,
+                2,
+                *("--worker-class", "gthread", "--threads", "8"),
+                *("--log-level", "critical", "--no-control-socket"),
+            ),
             env=env,
             start_new_session=True,
         )

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port  # noqa: E402
+from _common import free_port, gunicorn_command  # noqa: E402
 from crash import kill_group, part_env, start_worker, wait_for  # noqa: E402
 
 DB = "toolverdict_bench_scale"
@@ -160,19 +160,7 @@ def verify() -> None:
 def gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "toolverdict.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-control-socket",
-        ],
+        gunicorn_command(port, 1, "--log-level", "warning", "--no-control-socket"),
         env=env,
         start_new_session=True,
     )
