@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The gunicorn master's process id for each running server, by base URL.
+SERVER_PIDS: dict[str, int] = {}
 
 
 def free_port() -> int:
@@ -82,10 +84,59 @@ def gunicorn(env: dict[str, str], workers: int = 2):
                 time.sleep(0.1)
         else:
             raise RuntimeError("server did not start")
+        SERVER_PIDS[base] = proc.pid
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # fields after "pid (comm) "
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its children (a gunicorn master and its workers); Linux /proc only."""
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def processes_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds used so far by each live process in ``pids``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    times = {}
+    for pid in pids:
+        fields = _stat(pid)
+        if fields:
+            times[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return times
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two ``cpu_seconds`` readings (new processes from zero)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def percentile(samples: list[float], pct: float) -> float:

@@ -6,7 +6,7 @@ gunicorn, runs Lighthouse 12.2.3 against Debian's chromium for each page and fai
 
     apt-get install -y chromium
     .venv/bin/python bench/lighthouse.py [--min 1.0] [--out test-artifacts/lighthouse]
-        [--lighthouse "npx --yes lighthouse@12.2.3"]
+        [--lighthouse "npx --yes lighthouse@12.2.3"] [--retries 1]
 
 CHROME_PATH defaults to /usr/bin/chromium. The JSON reports are kept under --out.
 """
@@ -59,11 +59,22 @@ def losses(result: dict, category: str) -> list[str]:
     return found
 
 
+def _meets(result: dict, category: str, minimum: float) -> bool:
+    score = result["categories"][category]["score"]
+    return score is not None and score >= minimum
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min", type=float, default=1.0, help="lowest acceptable score")
     parser.add_argument("--out", default="test-artifacts/lighthouse", help="where the JSON goes")
     parser.add_argument("--lighthouse", default="npx --yes lighthouse@12.2.3")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        help="runs again a page whose only loss is performance, up to this many times",
+    )
     parser.add_argument("--chrome", default=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
     args = parser.parse_args()
     out = Path(args.out).resolve()
@@ -77,12 +88,21 @@ def main() -> None:
         with gunicorn(env, workers=2) as base:
             base = base.replace("127.0.0.1", "localhost")  # a secure context, like HTTPS
             for name, path in PAGES.items():
-                result = run_lighthouse(
-                    args.lighthouse, base + path, out / f"{name}.json", args.chrome
-                )
+                report = out / f"{name}.json"
+                result = run_lighthouse(args.lighthouse, base + path, report, args.chrome)
+                note = ""
+                for attempt in range(args.retries):
+                    low = {c for c in CATEGORIES if not _meets(result, c, args.min)}
+                    if low != {"performance"}:
+                        break
+                    # Performance is timed on a shared machine; the other categories are
+                    # not, so only a performance loss earns another run (both are shown).
+                    note += f" (performance {result['categories']['performance']['score']:.2f}"
+                    note += f" on run {attempt + 1}, rerun)"
+                    result = run_lighthouse(args.lighthouse, base + path, report, args.chrome)
                 scores = {c: result["categories"][c]["score"] for c in CATEGORIES}
                 rows.append(
-                    f"| {name} ({path}) | "
+                    f"| {name} ({path}){note} | "
                     + " | ".join(f"{scores[c]:.2f}" for c in CATEGORIES)
                     + " |"
                 )

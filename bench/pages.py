@@ -1,16 +1,20 @@
 """Page throughput: the tool and comparison pages uncached, cached and as a 304, against a
-minimal Django view, on SQLite and PostgreSQL, with the local cache and with Redis.
+minimal Django view, on SQLite and PostgreSQL, with each page cache backend.
 
-Per database, three gunicorn servers (2 workers each) run side by side on the same data:
-the page cache off (every request renders: the "uncached" rows), on with the embedded
-default (local memory per process, versions in the database), and on with Redis
-(``CACHE_URL``). Endpoints are interleaved in rounds so machine noise hits them alike; the
-ratios are the result, the absolute numbers are not. Every client sends
+Per database, gunicorn servers (2 workers each) run side by side on the same data: the
+page cache off (every request renders: the "uncached" rows), on with the embedded default
+(local memory per process, versions in the database), with Redis (``CACHE_URL``), and with
+Django's file and database caches (pages and versions both in them). Endpoints are
+interleaved in rounds so machine noise hits them alike; the ratios are the result, the
+absolute numbers are not. Besides req/s (which on a small machine also measures the load
+generator sharing its cores) it reports the server-side CPU per request: the gunicorn
+processes, the Redis server and the PostgreSQL backends. Every client sends
 ``Accept-Encoding: gzip`` like a browser; the 304 rows send the page's ETag back.
 
     .venv/bin/python bench/pages.py [--seconds 2] [--rounds 3] [--concurrency 4]
         [--databases sqlite,postgres] [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
-        [--redis-url redis://127.0.0.1:6379/14] [--markdown /tmp/pages_bench.md]
+        [--redis-url redis://127.0.0.1:6379/14] [--caches local,Redis,file,database]
+        [--markdown /tmp/pages_bench.md]
 """
 
 from __future__ import annotations
@@ -29,13 +33,28 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, bench_env, gunicorn, manage, summary, temp_data_dir  # noqa: E402
+from _common import (  # noqa: E402
+    ROOT,
+    SERVER_PIDS,
+    bench_env,
+    cpu_seconds,
+    cpu_used,
+    gunicorn,
+    manage,
+    process_tree,
+    processes_named,
+    summary,
+    temp_data_dir,
+)
 
 MINIMAL = "/healthz"
 PAGES = {
     "tool page": "/tools/claude-4-sonnet/",
     "comparison page": "/compare/claude-4-sonnet-vs-smolvlm-2-5/",
 }
+# The embedded default (local memory per process, versions in the database), Redis through
+# CACHE_URL, and Django's file and database caches (pages and versions both in them).
+CACHE_NAMES = ("local", "Redis", "file", "database")
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 
@@ -105,6 +124,31 @@ def postgres_database(url: str, name: str, action: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+def postgres_backends(url: str | None) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the benchmark's database."""
+    if not url:
+        return []
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def serving_processes(base: str, db_url: str | None) -> list[int]:
+    """Every process that does work for a request to ``base``: the gunicorn master and
+    workers, the Redis server, and the PostgreSQL backends of the benchmark's database
+    (SQLite and the local cache work inside the workers)."""
+    return (
+        process_tree(SERVER_PIDS[base])
+        + processes_named("redis-server")
+        + (postgres_backends(db_url))
+    )
+
+
 def flush_redis(url: str) -> None:
     import redis
 
@@ -158,68 +202,86 @@ def run_database(args, label: str, db_url: str | None) -> tuple[list[tuple], dic
         env.pop("CACHE_URL", None)
         prepare(env, not args.no_panel)
         flush_redis(args.redis_url)
+        cache_urls = {
+            "local": None,
+            "Redis": args.redis_url,
+            "file": f"filecache://{data_dir / 'filecache'}",
+            "database": "dbcache://toolverdict_page_cache",
+        }
+        chosen = [c for c in CACHE_NAMES if c in args.caches]
+        if "database" in chosen:
+            manage({**env, "CACHE_URL": cache_urls["database"]}, "createcachetable")
         servers = {
             "uncached": stack.enter_context(
                 gunicorn({**env, "TOOLVERDICT_PAGE_CACHE": "0"}, workers=2)
-            ),
-            "local": stack.enter_context(gunicorn(env, workers=2)),
-            "redis": stack.enter_context(gunicorn({**env, "CACHE_URL": args.redis_url}, workers=2)),
+            )
         }
-        page = request(servers["local"], PAGES["comparison page"])[1]
+        for cache in chosen:
+            extra_env = {"CACHE_URL": cache_urls[cache]} if cache_urls[cache] else {}
+            servers[cache] = stack.enter_context(gunicorn({**env, **extra_env}, workers=2))
+        page = request(servers[chosen[0]], PAGES["comparison page"])[1]
         text = gzip.decompress(page).decode()
         if not args.no_panel and text.count("verdict-ship") < 8:
             raise SystemExit("the panel was not written; the benchmark would be meaningless")
         etags: dict[tuple[str, str], str] = {}
         cases: list[tuple[str, str, str, dict, int]] = [
-            ("minimal view (/healthz)", "local", MINIMAL, {}, 200)
+            ("minimal view (/healthz)", chosen[0], MINIMAL, {}, 200)
         ]
         for name, path in PAGES.items():
-            for server in ("local", "redis"):
-                response, _ = request(servers[server], path)
-                etags[(server, path)] = response.getheader("ETag")
+            cases.append((f"{name}, uncached", "uncached", path, {}, 200))
+            for cache in chosen:
+                response, _ = request(servers[cache], path)
+                etags[(cache, path)] = response.getheader("ETag")
                 for _ in range(3):  # every worker stores it
-                    request(servers[server], path)
-            cases += [
-                (f"{name}, uncached", "uncached", path, {}, 200),
-                (f"{name}, cached (local)", "local", path, {}, 200),
-                (
-                    f"{name}, 304 (local)",
-                    "local",
-                    path,
-                    {"If-None-Match": etags[("local", path)]},
-                    304,
-                ),
-                (f"{name}, cached (Redis)", "redis", path, {}, 200),
-                (
-                    f"{name}, 304 (Redis)",
-                    "redis",
-                    path,
-                    {"If-None-Match": etags[("redis", path)]},
-                    304,
-                ),
-            ]
+                    request(servers[cache], path)
+                cases += [
+                    (f"{name}, cached ({cache})", cache, path, {}, 200),
+                    (
+                        f"{name}, 304 ({cache})",
+                        cache,
+                        path,
+                        {"If-None-Match": etags[(cache, path)]},
+                        304,
+                    ),
+                ]
         for _, server, path, headers, expect in cases:  # warm-up
             hammer(servers[server], path, 0.5, 1, headers, expect)
         results = {c[0]: ([], []) for c in cases}
+        cpu = {c[0]: 0.0 for c in cases}
         for _ in range(args.rounds):
             for name, server, path, headers, expect in cases:
+                watched = serving_processes(servers[server], db_url)
+                before = cpu_seconds(watched)
                 rps, lat = hammer(
                     servers[server], path, args.seconds, args.concurrency, headers, expect
                 )
+                cpu[name] += cpu_used(before, cpu_seconds(watched))
                 results[name][0].append(rps)
                 results[name][1].extend(lat)
-        weights = {name: page_weight(servers["local"], path) for name, path in PAGES.items()}
+        weights = {name: page_weight(servers[chosen[0]], path) for name, path in PAGES.items()}
         weights_uncached = {
             name: page_weight(servers["uncached"], path) for name, path in PAGES.items()
         }
     base_rps = median_int(results[cases[0][0]][0])
     base_p50 = summary(results[cases[0][0]][1])["p50_ms"]
+    per_request = {name: cpu[name] / max(1, len(lat)) for name, (_, lat) in results.items()}
+    base_cpu = per_request[cases[0][0]]
     rows = []
     for name, (rps_rounds, lat) in results.items():
         rps = median_int(rps_rounds)
         s = summary(lat)
         rows.append(
-            (label, name, rps, s["p50_ms"], s["p99_ms"], rps / base_rps, s["p50_ms"] / base_p50)
+            (
+                label,
+                name,
+                rps,
+                s["p50_ms"],
+                s["p99_ms"],
+                rps / base_rps,
+                s["p50_ms"] / base_p50,
+                per_request[name] * 1e6,
+                base_cpu / per_request[name] if per_request[name] else float("nan"),
+            )
         )
     return rows, {"cached": weights, "uncached": weights_uncached}
 
@@ -236,8 +298,17 @@ def main() -> None:
         default=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument(
+        "--caches",
+        default=",".join(CACHE_NAMES),
+        type=lambda text: [c.strip() for c in text.split(",") if c.strip()],
+        help=f"page cache backends to compare, of {', '.join(CACHE_NAMES)}",
+    )
     parser.add_argument("--markdown", help="also write the tables as Markdown to this file")
     args = parser.parse_args()
+    unknown = set(args.caches) - set(CACHE_NAMES)
+    if unknown or not args.caches:
+        parser.error(f"--caches takes some of {', '.join(CACHE_NAMES)}; got {args.caches}")
 
     rows: list[tuple] = []
     weights: dict[str, dict] = {}
@@ -261,23 +332,38 @@ def main() -> None:
         "starter catalog"
         + ("" if args.no_panel else ", four-persona panel on both compared tools"),
         "",
-        "| database | endpoint | req/s | p50 ms | p99 ms | req/s vs minimal | p50 vs minimal |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| database | endpoint | req/s | p50 ms | p99 ms | req/s vs minimal | p50 vs minimal "
+        "| server CPU µs/req | capacity vs minimal |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, name, rps, p50, p99, ratio, p50_ratio in rows:
-        figures = f"{rps} | {p50:.2f} | {p99:.2f} | {ratio:.2f}x | {p50_ratio:.2f}x"
+    for label, name, rps, p50, p99, ratio, p50_ratio, cpu_us, capacity in rows:
+        figures = (
+            f"{rps} | {p50:.2f} | {p99:.2f} | {ratio:.2f}x | {p50_ratio:.2f}x | "
+            f"{cpu_us:.0f} | {capacity:.2f}x"
+        )
         lines.append(f"| {label} | {name} | {figures} |")
-    lines += ["", "Goals (cached >= 0.5x minimal and >= 8x uncached; 304 >= 0.8x minimal):", ""]
+    lines += [
+        "",
+        "Server CPU µs/req: user + system CPU of the gunicorn master and workers, the Redis "
+        "server and the PostgreSQL backends, per request; capacity = the minimal view's CPU "
+        "per request over the endpoint's (the request rate one core would serve, relative). "
+        "Unlike req/s it does not count the load generator, which shares the machine.",
+        "",
+        "Goals (cached >= 0.5x minimal and >= 8x uncached; 304 >= 0.8x minimal), "
+        "as req/s | as capacity:",
+        "",
+    ]
     by = {(r[0], r[1]): r for r in rows}
     for label in sorted({r[0] for r in rows}):
         for page in PAGES:
-            uncached = by[(label, f"{page}, uncached")][2]
-            for cache in ("local", "Redis"):
+            uncached = by[(label, f"{page}, uncached")]
+            for cache in [c for c in CACHE_NAMES if c in args.caches]:
                 cached = by[(label, f"{page}, cached ({cache})")]
                 not_modified = by[(label, f"{page}, 304 ({cache})")]
                 lines.append(
-                    f"- {label}, {page}, {cache}: cached {cached[5]:.2f}x minimal, "
-                    f"{cached[2] / uncached:.1f}x uncached; 304 {not_modified[5]:.2f}x minimal"
+                    f"- {label}, {page}, {cache}: cached {cached[5]:.2f}x | {cached[8]:.2f}x "
+                    f"minimal, {cached[2] / uncached[2]:.1f}x | {cached[8] / uncached[8]:.1f}x "
+                    f"uncached; 304 {not_modified[5]:.2f}x | {not_modified[8]:.2f}x minimal"
                 )
     lines += [
         "",

@@ -29,11 +29,15 @@ def fresh_cache():
     the previous test's rollback removed, so a page it stored could otherwise reappear."""
     from django.core.cache import caches
 
+    from toolverdict.pagecache.middleware import front
+
     for cache in caches.all():
         cache.clear()
+    front.clear()
     yield
     for cache in caches.all():
         cache.clear()
+    front.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -274,7 +274,7 @@ def test_the_fragment_carries_a_readers_bits_for_pages_served_from_a_shared_cach
     member = make_member()
     cast_tool_vote(member, Tool.objects.get(slug="claude-4-sonnet"), "skip")
     body = Client().get(PAIR).content.decode()
-    assert 'id="page-bits"' in body and "/static/personal.js" in body
+    assert 'id="page-bits"' in body and "/static/site.js" in body
     src = body.split('data-src="')[1].split('"')[0].replace("&amp;", "&")
     assert "tools=claude-4-sonnet%2Csmolvlm-2-5" in src
     assert "pair=claude-4-sonnet%2Csmolvlm-2-5" in src
@@ -389,6 +389,90 @@ def test_with_redis_pages_and_versions_live_in_redis(
     assert "1 community vote" in client.get(TOOL).content.decode()
     assert revalidate(OTHER_TOOL, before[OTHER_TOOL]) == 304
     caches["pages"].clear()
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not redis_reachable(), reason="needs Redis on 127.0.0.1:6379")
+def test_with_redis_a_hit_reads_only_the_versions_from_redis_and_still_sees_the_next_vote(
+    settings, starter_catalog, django_capture_on_commit_callbacks
+):
+    import environ
+    from django.core.cache import caches
+
+    from toolverdict.pagecache import middleware
+
+    redis_cache = environ.Env.cache_url_config(REDIS_URL)
+    settings.CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
+    caches["pages"].clear()
+    client = Client()
+    first = client.get(TOOL)
+    assert len(middleware.front.entries) == 1
+    # The page leaves Redis (evicted, or flushed): this process still holds its copy, and
+    # the key names the page's versions, so the copy is the page as it is now.
+    caches["pages"].delete_many([k for k in middleware.front.entries])
+    again = client.get(TOOL)
+    assert again.content == first.content
+    assert caches["pages"].get(next(iter(middleware.front.entries))) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        cast_tool_vote(make_member(), Tool.objects.get(slug="claude-4-sonnet"), "ship")
+    assert "1 community vote" in client.get(TOOL).content.decode()
+    assert len(middleware.front.entries) == 2  # a new key; the old copy is never served
+    caches["pages"].clear()
+
+
+def test_with_a_file_cache_an_evicted_version_never_brings_back_an_older_page(
+    settings, tmp_path, starter_catalog, django_capture_on_commit_callbacks
+):
+    from django.core.cache import caches
+
+    from toolverdict.pagecache import versions
+
+    file_cache = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(tmp_path / "cache"),
+    }
+    settings.CACHES = {"default": file_cache, "pages": file_cache}
+    client = Client()
+    before = client.get(TOOL)
+    assert "1 community vote" not in before.content.decode()
+    assert versions.get_versions(["tool:claude-4-sonnet"])["tool:claude-4-sonnet"] > 0
+    with django_capture_on_commit_callbacks(execute=True):
+        cast_tool_vote(make_member(), Tool.objects.get(slug="claude-4-sonnet"), "ship")
+    after = client.get(TOOL)
+    assert "1 community vote" in after.content.decode()
+    # The cache drops the version (culled, evicted): the page gets a key it never had, so
+    # neither the page stored before the vote nor the one after is served under it.
+    caches["pages"].delete(versions.CACHE_PREFIX + "tool:claude-4-sonnet")
+    again = client.get(TOOL)
+    assert again["ETag"] not in (before["ETag"], after["ETag"])
+    assert "1 community vote" in again.content.decode()
+
+
+def test_the_front_copies_stay_within_their_bound(settings):
+    from toolverdict.pagecache.middleware import Entry, front
+
+    settings.TOOLVERDICT_PAGE_CACHE_FRONT_ENTRIES = 2
+    for n in range(3):
+        front.put(f"k{n}", Entry(200, [], b"page"), 60)
+    assert list(front.entries) == ["k1", "k2"]
+    assert front.get("k0") is None
+    front.put("k3", Entry(200, [], b"page"), -1)  # already expired
+    assert front.get("k3") is None
+
+
+def test_a_cached_page_is_found_for_its_path_and_other_paths_are_not(starter_catalog):
+    from django.test import RequestFactory
+
+    from toolverdict.pagecache.middleware import cached_page
+
+    factory = RequestFactory()
+    assert cached_page(factory.get(PAIR)) == (
+        "compare:pair",
+        {"a": "claude-4-sonnet", "b": "smolvlm-2-5"},
+    )
+    assert cached_page(factory.get(PAIR)) == cached_page(factory.get(PAIR))
+    assert cached_page(factory.get("/healthz")) is None
+    assert cached_page(factory.get("/no/such/page/")) is None
 
 
 def test_confirming_an_address_retires_the_pages_its_votes_count_on(

@@ -13,14 +13,19 @@ pytestmark = pytest.mark.django_db
 
 def asset_urls(client: Client) -> list[str]:
     body = client.get("/").content.decode()
-    return re.findall(r'(?:href|src)="(/static/[^"]+)"', body)
+    return re.findall(r'(?:href|src|data-htmx)="(/static/[^"]+)"', body)
 
 
 def test_every_page_asset_has_a_content_version_and_a_long_cache():
     client = Client()
     urls = asset_urls(client)
     names = {u.split("?")[0] for u in urls}
-    assert {"/static/toolverdict.css", "/static/htmx.min.js", "/static/favicon.svg"} <= names
+    assert {
+        "/static/toolverdict.css",
+        "/static/site.js",
+        "/static/htmx.min.js",
+        "/static/favicon.svg",
+    } <= names
     for url in urls:
         assert re.search(r"\?v=[0-9a-f]{12}$", url), url
         response = client.get(url)

@@ -12,6 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_signup_box_answers_in_place_with_htmx(live_server, page, starter_catalog):
     page.goto(live_server.url + "/")
+    # Reading costs no htmx: it arrives when the reader reaches for the form.
+    assert page.evaluate("typeof window.htmx") == "undefined"
     box = page.locator("#digest-signup")
     # An address the browser accepts but the server refuses: the error appears in place.
     box.locator("input[name=email]").fill("reader@example")
@@ -25,6 +27,23 @@ def test_signup_box_answers_in_place_with_htmx(live_server, page, starter_catalo
     assert page.url == live_server.url + "/"  # swapped in place, no navigation
     assert Subscriber.objects.get().email == "browser@example.com"
     assert len(mail.outbox) == 1
+
+
+def test_a_signup_sent_before_htmx_arrives_is_answered_in_place(live_server, page, starter_catalog):
+    import time
+
+    def slow_htmx(route):
+        time.sleep(1.0)  # htmx is still on its way when the form is submitted
+        route.continue_()
+
+    page.route("**/static/htmx.min.js*", slow_htmx)
+    page.goto(live_server.url + "/")
+    page.locator("#digest-email").evaluate("el => el.value = 'early@example.com'")
+    page.locator("#digest-email").evaluate("el => el.form.requestSubmit()")
+    page.locator("#digest-signup >> text=Check your inbox").wait_for()
+    assert page.url == live_server.url + "/"  # sent again by htmx, in place
+    assert page.evaluate("typeof window.htmx") == "object"
+    assert Subscriber.objects.filter(email="early@example.com").count() == 1
 
 
 def test_signup_box_works_without_javascript(live_server, chromium_browser, starter_catalog):

@@ -203,7 +203,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 def page_bits(request: HttpRequest) -> HttpResponse:
     """A cached page's personal part: account menu, the reader's votes, their messages.
 
-    The cached page is the same for every reader; static/personal.js asks for this once
+    The cached page is the same for every reader; static/site.js asks for this once
     when the reader is signed in, naming the page's vote boxes (``tools``, ``pair``) and
     the page itself (``next``). Never cached: it carries the reader's CSRF token.
     """

@@ -23,17 +23,21 @@ session, so the page's script knows whether to fetch the personal fragment.
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import get_conditional_response
 from django.utils.functional import empty
 from django.utils.http import http_date
@@ -81,6 +85,105 @@ class Entry:
     extra: dict = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_page(
+    urlconf: object, path_info: str
+) -> tuple[str, tuple[tuple[str, object], ...]] | None:
+    try:
+        match = resolve(path_info, urlconf)
+    except Resolver404:
+        return None
+    if match.view_name not in PAGES:
+        return None
+    return match.view_name, tuple(match.kwargs.items())
+
+
+def cached_page(request: HttpRequest) -> tuple[str, dict] | None:
+    """(URL name, keyword arguments) when the request is for a cached page, else None.
+
+    Resolving a path costs about as much as serving a stored page, so the answer is kept
+    per process for the most recent paths (the URL configuration does not change while a
+    process runs; a test that swaps it gets its own entries).
+    """
+    urlconf = getattr(request, "urlconf", None) or get_urlconf() or settings.ROOT_URLCONF
+    found = _cached_page(urlconf, request.path_info)
+    if found is None:
+        return None
+    name, kwargs = found
+    return name, dict(kwargs)
+
+
+setting_changed.connect(lambda **kwargs: _cached_page.cache_clear())
+
+
+class _FrontCopies:
+    """The most recently served stored pages of this process, in front of a shared cache.
+
+    A key names the versions of everything the page shows, so a copy can never be stale:
+    a write gives the page a new key. Keeping one here saves a shared cache round trip per
+    hit (the version lookup is still made every time). Bounded by entry count.
+    """
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Entry | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None:
+                return None
+            expires, entry = found
+            if expires < time.monotonic():
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: Entry, seconds: int) -> None:
+        size = int(getattr(settings, "TOOLVERDICT_PAGE_CACHE_FRONT_ENTRIES", 256))
+        if size <= 0:
+            return
+        with self.lock:
+            self.entries[key] = (time.monotonic() + seconds, entry)
+            self.entries.move_to_end(key)
+            while len(self.entries) > size:
+                self.entries.popitem(last=False)
+
+    def clear(self, **kwargs: object) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+front = _FrontCopies()
+setting_changed.connect(front.clear)
+
+
+def _shared() -> bool:
+    backend = settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def stored_page(key: str) -> Entry | None:
+    """The stored page under ``key``: this process's copy, else the cache's."""
+    shared = _shared()
+    if shared:
+        entry = front.get(key)
+        if entry is not None:
+            return entry
+    entry = caches["pages"].get(key)
+    if entry is not None and shared:
+        front.put(key, entry, timeout() or 86400)
+    return entry
+
+
+def store_page(key: str, entry: Entry) -> None:
+    seconds = timeout() or 86400  # unvisited pages leave in a day at most
+    caches["pages"].set(key, entry, seconds)
+    if _shared():
+        front.put(key, entry, seconds)
+
+
 def _accepts_gzip(request: HttpRequest) -> bool:
     return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower()
 
@@ -110,14 +213,11 @@ class PageCacheMiddleware:
             return self.get_response(request)
         if "HTTP_HX_REQUEST" in request.META:
             return self.get_response(request)
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        page = cached_page(request)
+        if page is None:
             return self.get_response(request)
-        scopes_of = PAGES.get(match.view_name)
-        if scopes_of is None:
-            return self.get_response(request)
-        tag, last_modified = page_state(request, scopes_of(**match.kwargs))
+        name, kwargs = page
+        tag, last_modified = page_state(request, PAGES[name](**kwargs))
         personal = _is_personal(request)
         etag = f'W/"{tag}"'
         headers = {
@@ -136,9 +236,8 @@ class PageCacheMiddleware:
             if conditional.status_code == 304:
                 request._page_cache = "304"
                 return conditional
-        cache = caches["pages"]
         key = PAGE_PREFIX + tag
-        entry = cache.get(key)
+        entry = stored_page(key)
         request._page_cache = "hit"
         if entry is None:
             request._page_cache = "miss"
@@ -147,7 +246,7 @@ class PageCacheMiddleware:
             if entry is None:
                 # Not storable: a signed-in reader gets the page rendered for them.
                 return self.get_response(request) if personal else response
-            cache.set(key, entry, timeout() or 86400)  # unvisited pages leave in a day at most
+            store_page(key, entry)
         if personal and entry.status == 200:
             # The stored page with this reader's bits filled in (PersonalPageMiddleware,
             # after sessions, CSRF, auth and messages have run): no view, no re-render.
@@ -321,7 +420,7 @@ class MemberCookieMiddleware:
                 max_age=settings.SESSION_COOKIE_AGE,
                 secure=settings.SESSION_COOKIE_SECURE,
                 samesite="Lax",
-                httponly=False,  # read by static/personal.js; not a credential
+                httponly=False,  # read by static/site.js; not a credential
             )
         elif not user.is_authenticated and MEMBER_COOKIE in request.COOKIES:
             response.delete_cookie(MEMBER_COOKIE, samesite="Lax")

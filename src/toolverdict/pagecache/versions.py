@@ -4,8 +4,10 @@ A *scope* names a part of the site: ``catalog`` (any catalog edit), ``tool:<slug
 tool's reviews and votes), ``pair:<a>:<b>`` (one head-to-head), ``category:<slug>`` (the
 reviews and votes of the tools in one category), ``reviews``, ``votes``, ``votes:tools`` and
 ``digest``. Each scope has a version: the time in nanoseconds of the last committed write
-that changed it (0 if none yet). A cached page is keyed by the versions of the scopes it
-shows, so bumping a scope retires exactly the pages that depend on it.
+that changed it (0 if none yet in the database; in a cache, where a version can be
+evicted, a missing one is set to the time it was found missing). A cached page is keyed
+by the versions of the scopes it shows, so bumping a scope retires exactly the pages that
+depend on it.
 
 Versions live where every process can see them: in the database (table
 ``pagecache_cacheversion``) when the page cache is per process (local memory), or in the
@@ -43,6 +45,15 @@ def get_versions(scopes: Iterable[str]) -> dict[str, int]:
     if _store_kind() == "cache":
         cache = caches["pages"]
         found = cache.get_many([CACHE_PREFIX + s for s in scopes])
+        missing = [s for s in scopes if CACHE_PREFIX + s not in found]
+        if missing:
+            # Never seen, or evicted (Redis under maxmemory, a culled file cache): a fresh
+            # version, so no page stored under an earlier one can come back. ``add`` keeps
+            # the first writer's value when processes race; read back what won.
+            now = time.time_ns()
+            for scope in missing:
+                cache.add(CACHE_PREFIX + scope, now, timeout=None)
+            found.update(cache.get_many([CACHE_PREFIX + s for s in missing]))
         return {s: int(found.get(CACHE_PREFIX + s, 0)) for s in scopes}
     from .models import CacheVersion
 

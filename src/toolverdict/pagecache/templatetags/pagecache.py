@@ -3,7 +3,7 @@
 Rendered only into pages the page cache stores. It names the tools whose vote boxes the
 page shows (recorded by the community vote tags while the page rendered) and the pair,
 so the one fragment request (``community:page_bits``) answers exactly what the page needs.
-static/personal.js turns it into an htmx request when the reader is signed in.
+static/site.js turns it into an htmx request when the reader is signed in.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import template
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -48,8 +47,5 @@ def page_bits(context: template.Context) -> str:
     if query:
         url = f"{url}?{urlencode(query)}"
     return format_html(
-        '<!--pb:bits--><div id="page-bits" data-src="{}" hidden></div>'
-        '<script src="{}" defer></script><!--/pb:bits-->',
-        url,
-        static("personal.js"),
+        '<!--pb:bits--><div id="page-bits" data-src="{}" hidden></div><!--/pb:bits-->', url
     )
