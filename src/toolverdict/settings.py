@@ -172,6 +172,8 @@ TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE = env.int(
 # Where scope versions live: "auto" (database with a local-memory cache, else the cache),
 # "db" or "cache".
 TOOLVERDICT_PAGE_CACHE_VERSIONS = env("TOOLVERDICT_PAGE_CACHE_VERSIONS", default="auto")
+# With a shared page cache: recently served pages each process also keeps in memory.
+TOOLVERDICT_PAGE_CACHE_FRONT_ENTRIES = env.int("TOOLVERDICT_PAGE_CACHE_FRONT_ENTRIES", default=256)
 # Any text; changing it gives every stored page a new key and ETag.
 TOOLVERDICT_PAGE_CACHE_SALT = env("TOOLVERDICT_PAGE_CACHE_SALT", default="")
 
