@@ -17,7 +17,7 @@ from toolverdict import __version__
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
 from toolverdict.community.services import community_figures
-from toolverdict.compare.services import comparison
+from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
 api = NinjaAPI(
