@@ -97,8 +97,15 @@ def test_every_old_variable_name_is_documented_with_its_new_one():
 
 
 def test_the_cli_reference_is_the_real_help_output(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TOOLVERDICT_"))}
-    env.update({"PYTHONPATH": str(ROOT / "src"), "TOOLVERDICT_DATA_DIR": str(tmp_path)})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # A default read from the environment must not leak into the reference.
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT / "src"),
+            "TOOLVERDICT_DATA_DIR": str(tmp_path),
+            "TOOLVERDICT_SCHEDULER_INTERVAL": "7",
+        }
+    )
     result = subprocess.run(
         [sys.executable, "-m", "cogapp", "--check", str(ROOT / "docs" / "cli.md")],
         env=env,

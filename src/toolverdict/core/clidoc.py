@@ -40,6 +40,12 @@ def reference() -> str:
     """Every command's help, as Markdown sections."""
     import django
 
+    # Some help texts show a default read from the environment (the scheduler's interval):
+    # the reference shows the built-in defaults, whatever this shell or a .env file sets.
+    for name in [n for n in os.environ if n.startswith("TOOLVERDICT_")]:
+        if name != "TOOLVERDICT_DATA_DIR":
+            del os.environ[name]
+    os.environ["TOOLVERDICT_ENV_FILE"] = os.devnull
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toolverdict.settings")
     django.setup()
     sections = []
