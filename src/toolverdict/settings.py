@@ -355,6 +355,9 @@ COMMUNITY_RATE_LIMITS = {
 COMMUNITY_BURST_WINDOW_MINUTES = env.float("COMMUNITY_BURST_WINDOW_MINUTES", default=60.0)
 COMMUNITY_BURST_MIN_ACCOUNTS = env.int("COMMUNITY_BURST_MIN_ACCOUNTS", default=5)
 COMMUNITY_BURST_NEW_ACCOUNT_DAYS = env.float("COMMUNITY_BURST_NEW_ACCOUNT_DAYS", default=7.0)
+# 95% intervals of the head-to-head leaderboard: "sandwich" or "bootstrap" (docs/community.md).
+COMMUNITY_INTERVAL_METHOD = env("COMMUNITY_INTERVAL_METHOD", default="sandwich")
+COMMUNITY_BOOTSTRAP_RESAMPLES = env.int("COMMUNITY_BOOTSTRAP_RESAMPLES", default=1000)
 TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.community.jobs.prune_unconfirmed_accounts")
 
 # --- ingest: feeds, submissions, the daily pipeline (docs/ingest.md) -------------------

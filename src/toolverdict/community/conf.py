@@ -49,3 +49,16 @@ def burst_new_account_age() -> timedelta:
 
 def signin_link_max_age() -> int:
     return int(getattr(settings, "SESAME_MAX_AGE", 900))
+
+
+def interval_method() -> str:
+    """How the head-to-head leaderboard's 95% intervals are computed: sandwich or bootstrap."""
+    method = str(getattr(settings, "COMMUNITY_INTERVAL_METHOD", "sandwich")).lower()
+    if method not in ("sandwich", "bootstrap"):
+        raise ValueError(f"COMMUNITY_INTERVAL_METHOD must be sandwich or bootstrap, not {method!r}")
+    return method
+
+
+def bootstrap_resamples() -> int:
+    """Resamples per bootstrap fit (COMMUNITY_INTERVAL_METHOD=bootstrap)."""
+    return max(1, int(getattr(settings, "COMMUNITY_BOOTSTRAP_RESAMPLES", 1000)))
