@@ -18,7 +18,7 @@ from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
 from toolverdict.community import conf as community_conf
 from toolverdict.community.services import community_figures, head_to_head_leaderboard
-from toolverdict.compare.services import comparison
+from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
 api = NinjaAPI(
