@@ -93,3 +93,31 @@ def test_vote_first_then_the_results_open(
         assert second.shown_first is not None and second.winner != second.shown_first
     finally:
         plain_context.close()
+
+
+def test_a_voter_handed_the_shared_copy_gets_the_results_opened(
+    live_server, starter_catalog, page, settings
+):
+    """A CDN serves everyone the anonymous copy; the reader's bits arrive by htmx."""
+    from playwright.sync_api import expect
+
+    from toolverdict.catalog.models import Tool
+    from toolverdict.community.services import cast_pair_vote
+
+    settings.COMMUNITY_MIN_VOTES = 1
+    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    voter = create_member("cdn-voter@example.com")
+    claude, smol = Tool.objects.get(slug="claude-4-sonnet"), Tool.objects.get(slug="smolvlm-2-5")
+    cast_pair_vote(voter, claude, smol, smol)
+    anonymous = Client().get(PAGE).content.decode()
+    assert '<details class="results" id="results">' in anonymous
+    sign_in(page.context, voter, live_server)
+    host = live_server.url.split("//")[1].split(":")[0]
+    page.context.add_cookies([{"name": "tv_member", "value": "1", "domain": host, "path": "/"}])
+    page.route(
+        live_server.url + PAGE,
+        lambda route: route.fulfill(body=anonymous, content_type="text/html; charset=utf-8"),
+    )
+    page.goto(live_server.url + PAGE)
+    expect(page.locator(".pair-vote")).to_contain_text("Your vote is saved")
+    expect(page.locator("#results")).to_have_attribute("open", "")
