@@ -206,3 +206,28 @@ def test_cards_show_the_wilson_interval_of_both_ship_shares(tools):
     body = Client().get(tool.get_absolute_url()).content.decode()
     assert "Panel ship, 95% interval: 30–95%" in body
     assert "Community ship, 95% interval: 49–94%" in body
+
+
+def test_the_intervals_are_computed_once_per_set_of_counted_votes(tools, monkeypatch):
+    from toolverdict.community import intervals
+
+    calls: list[str] = []
+    real = intervals.strength_intervals
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["method"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intervals, "strength_intervals", spy)
+    cursor, aider = tools["cursor"], tools["aider"]
+    people = voters(4, "k")
+    for person in people[:3]:
+        cast_pair_vote(person, cursor, aider, cursor)
+    first = head_to_head_leaderboard(cursor.category)
+    assert Client().get(reverse("community:rankings")).status_code == 200
+    again = head_to_head_leaderboard(cursor.category)
+    assert calls == ["sandwich", "sandwich"]  # the category's fit and the overall one
+    assert [(r.ci_low, r.ci_high) for r in again] == [(r.ci_low, r.ci_high) for r in first]
+    cast_pair_vote(people[3], cursor, aider, aider)
+    head_to_head_leaderboard(cursor.category)
+    assert len(calls) == 3
