@@ -16,8 +16,8 @@ FIELDS = {"slug", "strength", "ci_low", "ci_high", "rank_low", "rank_high", "vot
 
 @pytest.fixture
 def counted(settings):
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
 
 
 def vote_dev_tools() -> dict[str, Tool]:

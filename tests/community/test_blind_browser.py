@@ -32,8 +32,8 @@ def test_vote_first_then_the_results_open(
 ):
     from playwright.sync_api import expect
 
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
 
     # An anonymous reader: the question first, the verdicts behind "Show results".
     page.goto(live_server.url + PAGE)
@@ -104,8 +104,8 @@ def test_a_voter_handed_the_shared_copy_gets_the_results_opened(
     from toolverdict.catalog.models import Tool
     from toolverdict.community.services import cast_pair_vote
 
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     voter = create_member("cdn-voter@example.com")
     claude, smol = Tool.objects.get(slug="claude-4-sonnet"), Tool.objects.get(slug="smolvlm-2-5")
     cast_pair_vote(voter, claude, smol, smol)

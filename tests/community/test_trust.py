@@ -47,7 +47,7 @@ def reviews(tool, ship: int, skip: int) -> None:
 
 
 def test_excluded_votes_are_counted_by_reason_and_add_up(settings, tools):
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 24
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 24
     tool = tools["cursor"]
     counted = voters(3, "ok")
     unconfirmed = voters(2, "unconf", confirmed=False)
@@ -88,9 +88,9 @@ def test_excluded_votes_are_counted_by_reason_and_add_up(settings, tools):
 
 
 def test_the_how_votes_count_page_shows_rules_and_counts_but_no_thresholds(settings, tools):
-    settings.COMMUNITY_BURST_MIN_ACCOUNTS = 17
-    settings.COMMUNITY_BURST_WINDOW_MINUTES = 43
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 31
+    settings.TOOLVERDICT_COMMUNITY_BURST_MIN_ACCOUNTS = 17
+    settings.TOOLVERDICT_COMMUNITY_BURST_WINDOW_MINUTES = 43
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 31
     cast_tool_vote(create_member("a@example.com"), tools["cursor"], "ship")
     cast_tool_vote(create_member("b@example.com", confirmed=False), tools["cursor"], "skip")
     body = Client().get(reverse("community:how_votes_count")).content.decode()
@@ -148,12 +148,12 @@ def test_the_interval_method_setting_switches_to_the_bootstrap(settings, tools):
     for i, person in enumerate(voters(12, "m")):
         cast_pair_vote(person, cursor, aider, cursor if i < 9 else aider)
     sandwich = head_to_head_leaderboard(cursor.category)
-    settings.COMMUNITY_INTERVAL_METHOD = "bootstrap"
-    settings.COMMUNITY_BOOTSTRAP_RESAMPLES = 200
+    settings.TOOLVERDICT_COMMUNITY_INTERVAL_METHOD = "bootstrap"
+    settings.TOOLVERDICT_COMMUNITY_BOOTSTRAP_RESAMPLES = 200
     bootstrap = head_to_head_leaderboard(cursor.category)
     assert [r.strength for r in bootstrap] == [r.strength for r in sandwich]
     assert [r.ci_low for r in bootstrap] != [r.ci_low for r in sandwich]
-    settings.COMMUNITY_INTERVAL_METHOD = "guess"
+    settings.TOOLVERDICT_COMMUNITY_INTERVAL_METHOD = "guess"
     with pytest.raises(ValueError, match="sandwich or bootstrap"):
         head_to_head_leaderboard(cursor.category)
 

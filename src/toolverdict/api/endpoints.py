@@ -114,7 +114,9 @@ class RankingOut(Schema):
         description="The interval overlaps the one of the tool ranked just above or below: "
         "too close to call between them"
     )
-    interval_method: str = Field(description="sandwich or bootstrap (COMMUNITY_INTERVAL_METHOD)")
+    interval_method: str = Field(
+        description="sandwich or bootstrap (TOOLVERDICT_COMMUNITY_INTERVAL_METHOD)"
+    )
 
 
 def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:

@@ -15,7 +15,7 @@ for each ``theta_i``:
   and 97.5th percentiles of each centred strength.
 
 ``docs/benchmarks.md`` (``bench/rankings.py``) measures both for coverage and speed; the
-setting ``COMMUNITY_INTERVAL_METHOD`` picks one.
+setting ``TOOLVERDICT_COMMUNITY_INTERVAL_METHOD`` picks one.
 
 The **rank range** of a tool is read off the intervals: its best possible place is one
 more than the number of tools whose whole interval lies above its own, its worst is the
