@@ -400,6 +400,14 @@ TOOLVERDICT_RATE_LIMITS = {
     "signin_ip": env(_renamed("TOOLVERDICT_COMMUNITY_RATE_SIGNIN_IP"), default="10/3600"),
     "signin_email": env(_renamed("TOOLVERDICT_COMMUNITY_RATE_SIGNIN_EMAIL"), default="5/3600"),
 }
+# 95% intervals of the head-to-head leaderboard: "sandwich" or "bootstrap", and the
+# bootstrap's resamples (docs/community.md, "How sure the figures are").
+TOOLVERDICT_COMMUNITY_INTERVAL_METHOD = env(
+    "TOOLVERDICT_COMMUNITY_INTERVAL_METHOD", default="sandwich"
+)
+TOOLVERDICT_COMMUNITY_BOOTSTRAP_RESAMPLES = env.int(
+    "TOOLVERDICT_COMMUNITY_BOOTSTRAP_RESAMPLES", default=1000
+)
 TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.community.periodic.prune_unconfirmed_accounts")
 
 # --- ingest: feeds, submissions, the daily pipeline (docs/ingest.md) -------------------

@@ -22,6 +22,7 @@ def test_sign_in_vote_and_see_community_change(
     settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     settings.SITE_URL = live_server.url  # mailed links point at the public origin
     page.goto(live_server.url + PAGE)
+    page.get_by_text("Show results").click()  # blind first: the cards are behind it
     claude = page.locator('.tool-card[data-tool="claude-4-sonnet"]')
     figure = claude.locator(".community-figure dd")
     expect(figure).to_have_text("—")
@@ -35,6 +36,7 @@ def test_sign_in_vote_and_see_community_change(
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + PAGE)
     expect(page.get_by_role("link", name="My votes")).to_be_visible()
+    page.get_by_text("Show results").click()
 
     # htmx swaps the box and the figure in place: a marker on window survives.
     page.evaluate("window.__stillHere = true")
@@ -47,7 +49,7 @@ def test_sign_in_vote_and_see_community_change(
 
     pair = page.locator(".pair-vote")
     pair.get_by_role("button", name="SmolVLM 2.5").click()
-    expect(pair.locator(".pair-split")).to_contain_text("100% SmolVLM 2.5")
+    expect(page.locator(".pair-split")).to_contain_text("100% SmolVLM 2.5")
     assert page.evaluate("window.__stillHere") is True
     page.screenshot(path=str(artifacts_dir / "community-compare-vote.png"), full_page=True)
 
@@ -56,7 +58,7 @@ def test_sign_in_vote_and_see_community_change(
     try:
         no_js.add_cookies(page.context.cookies())
         plain = no_js.new_page()
-        plain.goto(live_server.url + PAGE)
+        plain.goto(live_server.url + PAGE)  # voted on the pair: the results are open
         card = plain.locator('.tool-card[data-tool="claude-4-sonnet"]')
         card.get_by_role("button", name="Ship").click()
         plain.wait_for_url(live_server.url + PAGE)

@@ -18,7 +18,8 @@ from ninja import errors as ninja_errors
 from toolverdict import __version__
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
-from toolverdict.community.services import community_figures
+from toolverdict.community import conf as community_conf
+from toolverdict.community.services import community_figures, head_to_head_leaderboard
 from toolverdict.core.errors import api_error
 from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
@@ -129,6 +130,28 @@ def _unexpected(request: HttpRequest, exc: Exception):
     return api_error(500, "Internal server error")
 
 
+class RankingOut(Schema):
+    slug: str
+    name: str
+    strength: float = Field(
+        description="Bradley–Terry strength; the geometric mean of all ranked tools is 1, "
+        "so strength / (strength + 1) is the chance of being preferred to a typical tool"
+    )
+    ci_low: float = Field(description="Lower end of the strength's 95% interval")
+    ci_high: float = Field(description="Upper end of the strength's 95% interval")
+    rank_low: int = Field(description="Best place the intervals allow (1 = top)")
+    rank_high: int = Field(description="Worst place the intervals allow")
+    votes: int = Field(description="Counted head-to-head votes this tool took part in")
+    wins: int
+    too_close: bool = Field(
+        description="The interval overlaps the one of the tool ranked just above or below: "
+        "too close to call between them"
+    )
+    interval_method: str = Field(
+        description="sandwich or bootstrap (TOOLVERDICT_COMMUNITY_INTERVAL_METHOD)"
+    )
+
+
 def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:
     data = {
         "slug": tool.slug,
@@ -194,6 +217,36 @@ def list_tools(request: HttpRequest, category: str | None = None, q: str | None 
     tools = list(tools[:500])
     panels, community = panel_summaries(tools), community_figures(tools)
     return [_tool_out(t, panels[t.pk], community[t.pk]) for t in tools]
+
+
+@api.get("/rankings", response={200: list[RankingOut], 404: ErrorOut}, tags=["community"])
+def list_rankings(request: HttpRequest, category: str | None = None):
+    """The head-to-head leaderboard in rank order, with 95% intervals and rank ranges.
+
+    ``category`` (a slug) limits it to votes between two tools of that category.
+    """
+    chosen = None
+    if category:
+        chosen = Category.objects.filter(slug=category).first() if "\x00" not in category else None
+        if chosen is None:
+            return Status(404, {"detail": f"no category '{category}'"})
+    method = community_conf.interval_method()
+    return [
+        {
+            "slug": row.tool.slug,
+            "name": row.tool.name,
+            "strength": row.strength,
+            "ci_low": row.ci_low,
+            "ci_high": row.ci_high,
+            "rank_low": row.rank_best,
+            "rank_high": row.rank_worst,
+            "votes": row.votes,
+            "wins": row.wins,
+            "too_close": row.too_close,
+            "interval_method": method,
+        }
+        for row in head_to_head_leaderboard(chosen)
+    ]
 
 
 @api.get("/tools/{slug}", response={200: ToolDetailOut, 404: ErrorOut}, tags=["catalog"])

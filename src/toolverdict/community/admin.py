@@ -47,25 +47,46 @@ class VoteEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["user", "email_confirmed_at", "votes_excluded", "excluded_reason"]
-    list_filter = ["votes_excluded"]
+    list_display = [
+        "user",
+        "email_confirmed_at",
+        "votes_excluded",
+        "excluded_kind",
+        "excluded_reason",
+    ]
+    list_filter = ["votes_excluded", "excluded_kind"]
     search_fields = ["user__email"]
     readonly_fields = ["user", "email_confirmed_at", "created_at"]
-    actions = ["exclude_votes", "include_votes"]
+    actions = ["exclude_votes", "exclude_burst_votes", "include_votes"]
 
     @admin.action(description="Exclude these accounts' votes from all figures")
     def exclude_votes(self, request: HttpRequest, queryset) -> None:
-        self._set_excluded(request, queryset, True, "Excluded votes from figures")
+        self._set_excluded(
+            request, queryset, True, "Excluded votes from figures", Member.ExclusionKind.EDITOR
+        )
+
+    @admin.action(description="Exclude these accounts' votes as part of a vote burst")
+    def exclude_burst_votes(self, request: HttpRequest, queryset) -> None:
+        self._set_excluded(
+            request,
+            queryset,
+            True,
+            "Excluded votes from figures (vote burst)",
+            Member.ExclusionKind.BURST,
+        )
 
     @admin.action(description="Count these accounts' votes again")
     def include_votes(self, request: HttpRequest, queryset) -> None:
-        self._set_excluded(request, queryset, False, "Counted votes again")
+        self._set_excluded(request, queryset, False, "Counted votes again", "")
 
-    def _set_excluded(self, request: HttpRequest, queryset, excluded: bool, note: str) -> None:
+    def _set_excluded(
+        self, request: HttpRequest, queryset, excluded: bool, note: str, kind: str
+    ) -> None:
         # One save and one admin log entry per member, so every exclusion is on record
-        # with the editor who made it.
+        # with the editor who made it. The kind is the public category of the exclusion.
         for member in queryset:
             member.votes_excluded = excluded
             member.excluded_reason = f"{note} by {request.user.get_username()}" if excluded else ""
-            member.save(update_fields=["votes_excluded", "excluded_reason"])
+            member.excluded_kind = kind if excluded else ""
+            member.save(update_fields=["votes_excluded", "excluded_reason", "excluded_kind"])
             self.log_change(request, member, note)

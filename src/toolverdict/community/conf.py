@@ -32,3 +32,18 @@ def burst_min_accounts() -> int:
 
 def burst_new_account_age() -> timedelta:
     return timedelta(days=float(settings.TOOLVERDICT_COMMUNITY_BURST_NEW_ACCOUNT_DAYS))
+
+
+def interval_method() -> str:
+    """How the head-to-head leaderboard's 95% intervals are computed: sandwich or bootstrap."""
+    method = str(settings.TOOLVERDICT_COMMUNITY_INTERVAL_METHOD).lower()
+    if method not in ("sandwich", "bootstrap"):
+        raise ValueError(
+            f"TOOLVERDICT_COMMUNITY_INTERVAL_METHOD must be sandwich or bootstrap, not {method!r}"
+        )
+    return method
+
+
+def bootstrap_resamples() -> int:
+    """Resamples per bootstrap fit (TOOLVERDICT_COMMUNITY_INTERVAL_METHOD=bootstrap)."""
+    return max(1, int(settings.TOOLVERDICT_COMMUNITY_BOOTSTRAP_RESAMPLES))

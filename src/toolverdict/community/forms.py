@@ -19,3 +19,5 @@ class ToolVoteForm(forms.Form):
 
 class PairVoteForm(forms.Form):
     winner = forms.SlugField(max_length=60)
+    # The tool the reader's buttons showed first (recorded for the position-bias figure).
+    first = forms.SlugField(max_length=60, required=False)

@@ -17,6 +17,12 @@ from toolverdict.catalog.models import Tool
 class Member(models.Model):
     """Community state of one account: confirmed email, and an editor's exclusion."""
 
+    class ExclusionKind(models.TextChoices):
+        """Why an editor excluded the votes: the public vote counts group them by this."""
+
+        EDITOR = "editor", "Editor's decision"
+        BURST = "burst", "Part of a vote burst"
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member"
     )
@@ -25,6 +31,12 @@ class Member(models.Model):
         default=False, help_text="An editor excluded this account's votes from all figures."
     )
     excluded_reason = models.CharField(max_length=200, blank=True)
+    excluded_kind = models.CharField(
+        max_length=6,
+        choices=ExclusionKind.choices,
+        blank=True,
+        help_text="The public category of an exclusion (see the How votes count page).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -73,6 +85,11 @@ class PairVote(models.Model):
     tool_a = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="+")
     tool_b = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="+")
     winner = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="+")
+    # Which tool the reader's buttons showed first (the order is randomised per reader);
+    # null for votes cast before the order was recorded.
+    shown_first = models.ForeignKey(
+        Tool, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -80,6 +97,12 @@ class PairVote(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "tool_a", "tool_b"], name="community_one_vote_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(shown_first__isnull=True)
+                | Q(shown_first=F("tool_a"))
+                | Q(shown_first=F("tool_b")),
+                name="community_pair_shown_first_in_pair",
             ),
             models.CheckConstraint(
                 condition=~Q(tool_a=F("tool_b")), name="community_pair_distinct"
@@ -110,6 +133,14 @@ class VoteEvent(models.Model):
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, null=True, related_name="+")
     tool_b = models.ForeignKey(Tool, on_delete=models.CASCADE, null=True, related_name="+")
     value = models.CharField(max_length=60, help_text="ship/skip, or the winner's slug")
+    shown_first = models.ForeignKey(
+        Tool,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Head-to-head: the tool the reader's buttons showed first",
+    )
     ip_hash = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(db_index=True)
 

@@ -24,7 +24,7 @@ from toolverdict.catalog.models import Category, Tool
 from toolverdict.core.net import client_hash
 from toolverdict.pagecache.versions import invalidate
 
-from . import bradley_terry, conf
+from . import bradley_terry, conf, intervals
 from .models import Ballot, Member, PairVote, ToolVote, VoteEvent
 
 
@@ -187,24 +187,44 @@ def cast_tool_vote(user: AbstractBaseUser, tool: Tool, value: str, *, ip: str = 
 
 
 def cast_pair_vote(
-    user: AbstractBaseUser, left: Tool, right: Tool, winner: Tool, *, ip: str = ""
+    user: AbstractBaseUser,
+    left: Tool,
+    right: Tool,
+    winner: Tool,
+    *,
+    ip: str = "",
+    shown_first: Tool | None = None,
 ) -> PairVote:
-    """Set the account's head-to-head choice for the pair and log it; race-safe."""
+    """Set the account's head-to-head choice for the pair and log it; race-safe.
+
+    ``shown_first`` is the tool the reader's buttons showed first (blind.py), kept with
+    the vote and its event so position bias can be measured.
+    """
     if left.pk == right.pk:
         raise InvalidVote("a head-to-head vote needs two different tools")
     if winner.pk not in (left.pk, right.pk):
         raise InvalidVote("the winner must be one of the pair")
+    if shown_first is not None and shown_first.pk not in (left.pk, right.pk):
+        raise InvalidVote("the tool shown first must be one of the pair")
     if not (left.is_published and right.is_published):
         raise InvalidVote("both tools must be published")
     a, b = canonical_tools(left, right)
     now = timezone.now()
-    vote = PairVote(user=user, tool_a=a, tool_b=b, winner=winner, created_at=now, updated_at=now)
+    vote = PairVote(
+        user=user,
+        tool_a=a,
+        tool_b=b,
+        winner=winner,
+        shown_first=shown_first,
+        created_at=now,
+        updated_at=now,
+    )
     with transaction.atomic():
         PairVote.objects.bulk_create(
             [vote],
             update_conflicts=True,
             unique_fields=["user", "tool_a", "tool_b"],
-            update_fields=["winner", "updated_at"],
+            update_fields=["winner", "shown_first", "updated_at"],
         )
         VoteEvent.objects.create(
             kind=VoteEvent.Kind.PAIR,
@@ -212,6 +232,7 @@ def cast_pair_vote(
             tool=a,
             tool_b=b,
             value=winner.slug,
+            shown_first=shown_first,
             ip_hash=client_hash(ip, length=IP_HASH_LENGTH),
             created_at=now,
         )
@@ -318,11 +339,35 @@ class LeaderRow:
     strength: float  # geometric mean of all places = 1
     votes: int  # counted head-to-head votes this tool took part in
     wins: int
+    ci_low: float = 0.0  # 95% interval of the strength, same scale
+    ci_high: float = math.inf
+    rank_best: int = 1  # the best place the intervals allow (1 = top)
+    rank_worst: int = 1
+    too_close: bool = False  # its interval overlaps a neighbour's: no call between them
 
     @property
     def beats_typical_pct(self) -> int:
         """Chance, per the fit, that this tool is preferred to a typical one."""
         return round(100 * bradley_terry.win_probability(self.strength, 1.0))
+
+    @property
+    def beats_typical_low_pct(self) -> int:
+        return round(100 * bradley_terry.win_probability(self.ci_low, 1.0))
+
+    @property
+    def beats_typical_high_pct(self) -> int:
+        return round(100 * bradley_terry.win_probability(self.ci_high, 1.0))
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return (self.ci_low, self.ci_high)
+
+    @property
+    def rank_label(self) -> str:
+        """ "3", or "2–5" when the intervals allow several places."""
+        if self.rank_best == self.rank_worst:
+            return str(self.rank_best)
+        return f"{self.rank_best}–{self.rank_worst}"
 
 
 # One virtual game won and one lost against a typical tool: sparse votes cannot send a
@@ -340,20 +385,25 @@ def head_to_head_leaderboard(category: Category | None = None) -> list[LeaderRow
     if not fit:
         return []
     tools = Tool.objects.in_bulk([pk for pk, *_ in fit])
-    rows = [
-        LeaderRow(tools[pk], strength, played, won)
-        for pk, strength, played, won in fit
-        if pk in tools
-    ]
+    rows = [LeaderRow(tools[pk], *figures) for pk, *figures in fit if pk in tools]
     rows.sort(key=lambda r: (-r.strength, -r.votes, r.tool.name))
+    for above, below in zip(rows, rows[1:], strict=False):
+        if intervals.overlaps(above.interval, below.interval):
+            above.too_close = below.too_close = True
     return rows
 
 
 LEADERBOARD_CACHE_SECONDS = 24 * 3600
 
 
-def leaderboard_fit(category: Category | None = None) -> list[tuple[int, float, int, int]]:
-    """(tool pk, strength, votes, wins) per tool, refitted only when the counted votes change.
+LeaderFit = tuple[int, float, int, int, float, float, int, int]
+
+
+def leaderboard_fit(category: Category | None = None) -> list[LeaderFit]:
+    """Per tool: (pk, strength, votes, wins, ci_low, ci_high, rank_best, rank_worst).
+
+    Refitted only when the counted votes change; the intervals (``intervals.py``, method
+    TOOLVERDICT_COMMUNITY_INTERVAL_METHOD) are computed with the fit and cached with it.
 
     The fit iterates until it converges, too slow to repeat on every page view. The cache
     key holds a fingerprint of exactly the votes the fit reads (count, sum of ids, newest
@@ -370,12 +420,15 @@ def leaderboard_fit(category: Category | None = None) -> list[tuple[int, float, 
     stamp = votes.aggregate(n=Count("id"), ids=Sum("id"), newest=Max("updated_at"))
     if not stamp["n"]:
         return []
-    key = "tv:community:bt:{}:{}:{}:{}:{}".format(
+    method, resamples = conf.interval_method(), conf.bootstrap_resamples()
+    key = "tv:community:bt:{}:{}:{}:{}:{}:{}:{}".format(
         category.pk if category is not None else "all",
         stamp["n"],
         stamp["ids"],
         stamp["newest"].timestamp(),
         LEADERBOARD_PRIOR,
+        method,
+        resamples if method == "bootstrap" else 0,
     )
     cached = cache.get(key)
     if cached is not None:
@@ -385,14 +438,32 @@ def leaderboard_fit(category: Category | None = None) -> list[tuple[int, float, 
         return []
     ids = sorted({pk for a, b, _ in triples for pk in (a, b)})
     index = {pk: i for i, pk in enumerate(ids)}
-    wins = np.zeros((len(ids), len(ids)))
-    for a, b, winner in triples:
-        loser = b if winner == a else a
-        wins[index[winner], index[loser]] += 1
+    winners = np.array([index[w] for _, _, w in triples], dtype=np.int64)
+    losers = np.array([index[b if w == a else a] for a, b, w in triples], dtype=np.int64)
+    wins = intervals.wins_matrix(winners, losers, len(ids))
     strengths = bradley_terry.fit(wins, prior=LEADERBOARD_PRIOR)
+    bounds = intervals.strength_intervals(
+        winners,
+        losers,
+        len(ids),
+        prior=LEADERBOARD_PRIOR,
+        method=method,
+        resamples=resamples,
+        theta=np.log(strengths),
+    )
     played = wins.sum(axis=1) + wins.sum(axis=0)
     result = [
-        (pk, float(strengths[i]), int(played[i]), int(wins[i].sum())) for pk, i in index.items()
+        (
+            pk,
+            float(strengths[i]),
+            int(played[i]),
+            int(wins[i].sum()),
+            float(np.exp(bounds.low[i])),
+            float(np.exp(bounds.high[i])),
+            int(bounds.rank_best[i]),
+            int(bounds.rank_worst[i]),
+        )
+        for pk, i in index.items()
     ]
     cache.set(key, result, LEADERBOARD_CACHE_SECONDS)
     return result

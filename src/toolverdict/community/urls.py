@@ -16,6 +16,7 @@ urlpatterns = [
     path("votes/tool/<slug:slug>/", views.vote_tool, name="vote_tool"),
     path("votes/pair/<slug:a>/<slug:b>/", views.vote_pair, name="vote_pair"),
     path("rankings/", views.rankings, name="rankings"),
+    path("how-votes-count/", views.how_votes_count, name="how_votes_count"),
     path("rankings/<slug:slug>/", views.rankings, name="rankings_category"),
     path("editor/bursts/", views.bursts, name="bursts"),
 ]

@@ -27,7 +27,7 @@ from toolverdict.core import ratelimit
 from toolverdict.core.errors import error_page, too_many_requests
 from toolverdict.core.net import client_ip
 
-from . import accounts, conf, services
+from . import accounts, blind, conf, services, trust
 from .forms import PairVoteForm, SignInForm, ToolVoteForm
 
 ACCEPTED_HEADER = "X-Vote-Accepted"
@@ -140,9 +140,17 @@ def vote_pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if not _within_limits(request):
         return _refused(request, "community/_pair_vote.html", context, 429)
     winner = left if form.cleaned_data["winner"] == a else right
-    services.cast_pair_vote(request.user, left, right, winner, ip=client_ip(request))
+    # The order the reader's buttons showed; a form from before the field existed falls
+    # back to the order this reader is always shown.
+    first = {a: left, b: right}.get(form.cleaned_data.get("first") or "")
+    if first is None:
+        first = blind.button_order(request.user, left, right)[0]
+    services.cast_pair_vote(
+        request.user, left, right, winner, ip=client_ip(request), shown_first=first
+    )
     if request.htmx:
-        response = render(request, "community/_pair_vote.html", context)
+        # The box, and the split out of band (results.js opens the results around it).
+        response = render(request, "community/_pair_vote.html", {**context, "oob": True})
     else:
         messages.success(request, f"Your head-to-head vote is saved: {winner.name}.")
         response = redirect(next_url)
@@ -257,9 +265,28 @@ def rankings(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         "categories": categories_with_counts(),
         "rankings": services.rankings(category),
         "leaderboard": services.head_to_head_leaderboard(category),
+        "disagreements": trust.disagreements(category),
         "minimum": conf.min_votes(),
     }
     return render(request, "community/rankings.html", context)
+
+
+@require_GET
+def how_votes_count(request: HttpRequest) -> HttpResponse:
+    """The public rules: which votes count, the excluded ones by reason, how sure figures are.
+
+    Thresholds of the abuse detectors stay in settings; the page names the rules only.
+    """
+    first, total, share, interval = blind.position_bias()
+    context = {
+        "rules": trust.vote_rules()[None],
+        "reasons": trust.EXCLUSION_REASONS,
+        "minimum": conf.min_votes(),
+        "method": conf.interval_method(),
+        "resamples": conf.bootstrap_resamples(),
+        "order": {"first": first, "total": total, "share": share, "interval": interval},
+    }
+    return render(request, "community/how_votes_count.html", context)
 
 
 @staff_member_required

@@ -379,11 +379,17 @@ def personal_body(request: HttpRequest, entry: Entry) -> bytes:
                 .values_list("winner_id", flat=True)
                 .first()
             )
+        from toolverdict.community.blind import button_order
+
+        box = {"mine": mine, "order": button_order(user, left, right)}
         parts["pair"] = render_to_string(
             "community/_pair_vote_action.html",
-            {**context, "left": left, "right": right, "box": {"mine": mine}},
+            {**context, "left": left, "right": right, "box": box},
             request=request,
         )
+        if mine is not None:
+            # Blind first: a reader who has voted on the pair gets the results open.
+            parts["reveal"] = '<details class="results" id="results" open>'
 
     def fill(match: re.Match) -> str:
         name = match.group(1)

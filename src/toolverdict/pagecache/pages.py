@@ -29,7 +29,9 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     "catalog:category": _category,
     "catalog:search": lambda: ["catalog"],
     "compare:pair": _pair,
-    "community:rankings": lambda: ["catalog", "votes"],
+    # Rankings also list where the panel and the readers disagree: reviews change them too.
+    "community:rankings": lambda: ["catalog", "votes", "reviews"],
+    "community:how_votes_count": lambda: ["catalog", "votes"],
     "community:rankings_category": _category,
     "digest:archive": lambda: ["digest"],
     "digest:issue": lambda year, week: ["digest"],
@@ -39,5 +41,8 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     "api:list_tools": lambda: ["catalog", "reviews", "votes:tools"],
     "api:get_tool": _tool,
     "api:get_comparison": lambda a, b: ["catalog", f"tool:{a}", f"tool:{b}"],
+    # Any vote (a pair vote, or an account's votes starting or stopping to count) bumps
+    # "votes"; the category filter is a query parameter, part of the stored page's key.
+    "api:list_rankings": lambda: ["catalog", "votes"],
     "api:openapi-json": lambda: [],
 }

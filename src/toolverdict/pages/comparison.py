@@ -6,11 +6,12 @@ of reviews grows with tools, not with pairs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from toolverdict.catalog.models import PricePoint, Tool
 from toolverdict.catalog.services import tools_with_details
+from toolverdict.community import trust
 from toolverdict.community.services import CommunityFigure, community_figures
 from toolverdict.panel.services import PanelSummary, ScorecardRow, panel_summaries, scorecard_rows
 
@@ -29,6 +30,8 @@ class ComparisonPage:
     right: Side
     scorecard: list[ScorecardRow]
     pricing_read: list[str]
+    calls: list[trust.Call] = field(default_factory=list)  # panel and community ship shares
+    disagreements: list[trust.Disagreement] = field(default_factory=list)
 
     @property
     def sides(self) -> tuple[Side, Side]:
@@ -90,9 +93,20 @@ def comparison(a_slug: str, b_slug: str) -> ComparisonPage | None:
     a, b = tools[a_slug], tools[b_slug]
     summaries = panel_summaries([a, b])
     community = community_figures([a, b])
+    pa, pb = summaries[a.pk], summaries[b.pk]
+    ca, cb = community[a.pk], community[b.pk]
+    calls = [
+        trust.call_between("panel", a, trust.panel_share(pa), b, trust.panel_share(pb)),
+        trust.call_between("community", a, trust.community_share(ca), b, trust.community_share(cb)),
+    ]
+    disagreements = [
+        d for d in (trust.disagreement(a, pa, ca), trust.disagreement(b, pb, cb)) if d is not None
+    ]
     return ComparisonPage(
-        left=Side(a, summaries[a.pk], community[a.pk], list(a.price_points.all())),
-        right=Side(b, summaries[b.pk], community[b.pk], list(b.price_points.all())),
+        left=Side(a, pa, ca, list(a.price_points.all())),
+        right=Side(b, pb, cb, list(b.price_points.all())),
         scorecard=scorecard_rows([a, b], summaries),
         pricing_read=pricing_read(a, b),
+        calls=calls,
+        disagreements=disagreements,
     )

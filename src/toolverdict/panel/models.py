@@ -108,3 +108,29 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.text}"
+
+
+class PanelSnapshot(models.Model):
+    """One generation of a tool's panel: the dossier it read and the verdict it reached.
+
+    Written after each panel run that changed the dossier or the current verdicts
+    (``panel.history``), so the tool page can say when the verdict or ship % changed and
+    which dossier items changed between generations. The reviews themselves stay in
+    ``Review`` (older generations with ``is_current`` False).
+    """
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="panel_snapshots")
+    dossier_hash = models.CharField(max_length=64)
+    # [[evidence id, label, text], ...] exactly as the panel read them (cleaned tool text).
+    evidence = models.JSONField(default=list)
+    ship = models.PositiveSmallIntegerField(default=0, help_text="Published reviews saying ship")
+    valid = models.PositiveSmallIntegerField(default=0, help_text="Published reviews")
+    reviews = models.PositiveSmallIntegerField(default=0, help_text="Current reviews in all")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["tool", "created_at", "pk"]
+        indexes = [models.Index(fields=["tool", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.tool_id} {self.created_at:%Y-%m-%d} {self.ship}/{self.valid}"

@@ -22,7 +22,7 @@ from django.db.models import Prefetch
 
 from toolverdict.catalog.models import Category, Fact, PricePoint, Tool
 
-from . import grounding
+from . import grounding, history
 from .dossier import Dossier, build_dossier
 from .generation import Draft, DraftError, style_for, write_review
 from .llm import ReviewModel, get_review_model
@@ -548,6 +548,7 @@ def review_tools(
             outcomes.append(outcome)
             if progress:
                 progress(outcome)
+        history.record_snapshot(tool, dossier)
     return outcomes
 
 

@@ -11,7 +11,7 @@ from django import template
 from toolverdict.catalog.models import Tool
 from toolverdict.pagecache.templatetags.pagecache import record_pair, record_tool
 
-from .. import services
+from .. import blind, services, trust
 
 register = template.Library()
 
@@ -33,10 +33,38 @@ def my_tool_vote(context: template.Context, tool: Tool) -> str | None:
 
 @register.simple_tag(takes_context=True)
 def pair_box(context: template.Context, left: Tool, right: Tool) -> dict:
-    """The split and the account's own choice for the pair on a comparison page."""
-    record_pair(context.get("request"), left, right)
+    """The split, its call, the account's own choice and its button order for the pair.
+
+    Read once per request and pair (the comparison page asks from two places).
+    """
+    request = context.get("request")
+    record_pair(request, left, right)
+    memo = getattr(request, "_community_pair_boxes", None) if request is not None else None
+    if memo is not None and (left.pk, right.pk) in memo:
+        return memo[(left.pk, right.pk)]
     user = context.get("user")
-    return {
-        "split": services.pair_split(left, right),
+    split = services.pair_split(left, right)
+    box = {
+        "split": split,
+        "call": trust.pair_call(split),
         "mine": services.user_pair_choice(user, left, right) if user is not None else None,
+        "order": blind.button_order(user, left, right),
+    }
+    if request is not None:
+        request.__dict__.setdefault("_community_pair_boxes", {})[(left.pk, right.pk)] = box
+    return box
+
+
+@register.simple_tag
+def share_interval(positive: int, total: int):
+    """The 95% Wilson interval of positive/total (``.label``: "40–80%"), or None."""
+    return trust.share_interval(positive, total)
+
+
+@register.simple_tag
+def tool_trust(tool: Tool, panel, community) -> dict:
+    """A tool page's vote rules (raw, counted, excluded by reason) and panel-vs-readers note."""
+    return {
+        "rules": trust.vote_rules([tool])[tool.pk],
+        "disagreement": trust.disagreement(tool, panel, community),
     }

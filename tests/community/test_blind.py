@@ -1,0 +1,149 @@
+"""Blind-first head-to-head: question first, results after voting, order drawn per reader."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from toolverdict.catalog.models import Tool
+from toolverdict.community import blind
+from toolverdict.community.models import PairVote, VoteEvent
+from toolverdict.community.services import InvalidVote, cast_pair_vote
+
+from .conftest import create_member
+
+pytestmark = pytest.mark.django_db
+
+PAIR = ("claude-4-sonnet", "smolvlm-2-5")
+PAGE = reverse("compare:pair", args=PAIR)
+VOTE = reverse("community:vote_pair", args=PAIR)
+RESULTS_CLOSED = '<details class="results" id="results">'
+RESULTS_OPEN = '<details class="results" id="results" open>'
+
+
+def button_slugs(body: str) -> list[str]:
+    return re.findall(r'<button type="submit" name="winner" value="([a-z0-9-]+)"', body)
+
+
+def test_the_question_comes_before_the_verdicts_and_the_results_start_closed(tools):
+    member = create_member("other@example.com")
+    cast_pair_vote(member, tools[PAIR[0]], tools[PAIR[1]], tools[PAIR[1]])
+    body = Client().get(PAGE).content.decode()
+    question = body.index("Which would you ship with?")
+    assert RESULTS_CLOSED in body and RESULTS_OPEN not in body
+    results = body.index(RESULTS_CLOSED)
+    # The panel figures, the community figures and the split all sit inside the results.
+    for marker in ("Panel ship</dt>", "Community</dt>", "<strong>100%</strong> SmolVLM 2.5"):
+        assert question < results < body.index(marker), marker
+    assert body.index("The reviewer scorecard") > results
+    assert "Show results" in body
+
+
+def test_after_voting_the_reader_gets_the_results_open(member_client, member, tools):
+    body = member_client.get(PAGE).content.decode()
+    assert RESULTS_CLOSED in body
+    assert member_client.post(VOTE, {"winner": "smolvlm-2-5"}).status_code == 302
+    body = member_client.get(PAGE).content.decode()
+    assert RESULTS_OPEN in body
+    assert "Your vote is saved" in body
+
+
+@pytest.mark.page_cache
+def test_the_cached_page_stays_closed_for_others_and_opens_for_the_voter(
+    tools, django_capture_on_commit_callbacks, settings
+):
+    settings.TOOLVERDICT_PAGE_CACHE_TIMEOUT = 0
+    voter = create_member("voter@example.com")
+    other = create_member("other@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        cast_pair_vote(voter, tools[PAIR[0]], tools[PAIR[1]], tools[PAIR[0]])
+    anonymous = Client().get(PAGE).content.decode()  # stores the page
+    assert RESULTS_CLOSED in anonymous
+    mine = Client()
+    mine.force_login(voter)
+    body = mine.get(PAGE).content.decode()
+    assert RESULTS_OPEN in body
+    theirs = Client()
+    theirs.force_login(other)
+    assert RESULTS_CLOSED in theirs.get(PAGE).content.decode()
+    # The stored copy carries nothing of the voter.
+    assert RESULTS_CLOSED in Client().get(PAGE).content.decode()
+
+
+def test_button_order_is_fixed_per_reader_and_varies_between_readers(tools):
+    left, right = tools[PAIR[0]], tools[PAIR[1]]
+    people = [create_member(f"order{i}@example.com") for i in range(24)]
+    orders = []
+    for person in people:
+        client = Client()
+        client.force_login(person)
+        first = button_slugs(client.get(PAGE).content.decode())
+        assert button_slugs(client.get(PAGE).content.decode()) == first  # a reload keeps it
+        assert sorted(first) == sorted(PAIR)
+        assert first[0] == blind.button_order(person, left, right)[0].slug
+        orders.append(first[0])
+    # 24 readers: both orders occur (chance of one order only: 2 in 2**24).
+    assert set(orders) == set(PAIR)
+
+
+def test_the_order_shown_is_recorded_with_the_vote(member_client, member, tools):
+    member_client.post(VOTE, {"winner": "smolvlm-2-5", "first": "smolvlm-2-5"})
+    vote = PairVote.objects.get(user=member)
+    assert vote.shown_first.slug == "smolvlm-2-5"
+    assert VoteEvent.objects.get(kind="pair").shown_first.slug == "smolvlm-2-5"
+    # Without the field (an old form), the order this reader is always shown is recorded.
+    member_client.post(VOTE, {"winner": "claude-4-sonnet"})
+    vote.refresh_from_db()
+    expected = blind.button_order(member, tools[PAIR[0]], tools[PAIR[1]])[0]
+    assert vote.shown_first == expected
+    # A tool outside the pair is not an order that was shown.
+    member_client.post(VOTE, {"winner": "claude-4-sonnet", "first": "cursor"})
+    vote.refresh_from_db()
+    assert vote.shown_first == expected
+    with pytest.raises(InvalidVote):
+        cast_pair_vote(
+            member, tools[PAIR[0]], tools[PAIR[1]], tools[PAIR[0]], shown_first=tools["cursor"]
+        )
+
+
+def test_an_htmx_vote_answers_with_the_box_and_the_fresh_split(member_client, tools):
+    response = member_client.post(
+        VOTE,
+        {"winner": "claude-4-sonnet", "first": "claude-4-sonnet"},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert response["X-Vote-Accepted"] == "1"
+    assert '<div class="pair-split" id="pair-split" hx-swap-oob="true">' in body
+    assert "<strong>100%</strong> Claude 4 Sonnet" in body
+
+
+def test_position_bias_counts_votes_for_the_tool_shown_first(tools):
+    left, right = tools[PAIR[0]], tools[PAIR[1]]
+    people = [create_member(f"bias{i}@example.com") for i in range(5)]
+    for i, person in enumerate(people):
+        shown = left if i % 2 else right
+        winner = shown if i < 4 else (right if shown == left else left)
+        cast_pair_vote(person, left, right, winner, shown_first=shown)
+    cast_pair_vote(create_member("old@example.com"), left, right, left)  # no order recorded
+    first, total, share, interval = blind.position_bias()
+    assert (first, total) == (4, 5)
+    assert share == pytest.approx(0.8)
+    assert interval[0] < 0.8 < interval[1]
+    body = Client().get(reverse("community:how_votes_count")).content.decode()
+    assert "chose the tool shown first in 4 of 5" in body
+
+
+def test_tools_named_in_markup_are_escaped_in_the_box(tools):
+    tool = Tool.objects.get(slug=PAIR[0])
+    tool.name = '<script>alert("x")</script>'
+    tool.save()
+    member = create_member("esc@example.com")
+    client = Client()
+    client.force_login(member)
+    body = client.get(PAGE).content.decode()
+    assert '<script>alert("x")</script>' not in body
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
