@@ -6,6 +6,7 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("tools/", views.tool_list, name="tools"),
     path("tools/<slug:slug>/", views.tool_detail, name="tool"),
     path("categories/<slug:slug>/", views.category_detail, name="category"),
     path("search/", views.search, name="search"),

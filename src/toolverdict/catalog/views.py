@@ -1,16 +1,19 @@
-"""Catalog pages: home, tool, category, search. Thin: parse, call services, render."""
+"""Catalog pages: home, browse, tool, category, search. Thin: parse, call services, render."""
 
 from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
-from toolverdict.community.services import community_figures
+from toolverdict.community.services import CommunityFigure, community_figures
+from toolverdict.ingest.origin import tool_origin
 from toolverdict.panel.progress import panel_progress
-from toolverdict.panel.services import latest_reviewed_tool_ids, panel_summaries
+from toolverdict.panel.services import PanelSummary, latest_reviewed_tool_ids, panel_summaries
+from toolverdict.share import badges, seo
 
-from . import services
+from . import browse, services
 from .models import Category
 
 
@@ -34,6 +37,54 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+BROWSE_PAGE_SIZE = 50
+
+
+def tool_list(request: HttpRequest) -> HttpResponse:
+    """Every published tool, filtered and sorted by GET parameters (shareable links).
+
+    An unknown filter value is named in a message, the other filters still apply, and the
+    answer is 400 so that nothing stores or indexes the broken link.
+    """
+    known = browse.choices()
+    parsed = browse.parse(request.GET, known)
+    filters = parsed.filters
+    page = Paginator(browse.browse(filters), BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        (
+            tool,
+            PanelSummary(ship=tool.fig_panel_ship, valid=tool.fig_published),
+            CommunityFigure(ship=tool.fig_votes_ship, votes=tool.fig_votes),
+        )
+        for tool in page
+    ]
+    path = reverse("catalog:tools")
+    base = filters.query()
+
+    def link(query: str, number: int = 1) -> str:
+        query = "&".join(part for part in (query, f"page={number}" if number > 1 else "") if part)
+        return f"{path}?{query}" if query else path
+
+    return render(
+        request,
+        "catalog/tools.html",
+        {
+            "rows": rows,
+            "page": page,
+            "filters": filters,
+            "errors": parsed.errors,
+            "known": known,
+            "sort_links": [
+                (value, label, link(filters.query(sort=value))) for value, label in known.sorts
+            ],
+            "previous_link": link(base, page.previous_page_number()) if page.has_previous() else "",
+            "next_link": link(base, page.next_page_number()) if page.has_next() else "",
+            "canonical_path": link(base, page.number),
+        },
+        status=400 if parsed.errors else 200,
+    )
+
+
 def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tool = services.get_tool(slug)
     if tool is None:
@@ -43,10 +94,25 @@ def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
     rivals = list(
         tool.category.tools.filter(is_published=True).exclude(pk=tool.pk).order_by("name")[:6]
     )
+    badge_path = reverse("share:badge", args=[tool.slug])
     return render(
         request,
         "catalog/tool.html",
-        {"tool": tool, "summary": summary, "community": community, "rivals": rivals},
+        {
+            "tool": tool,
+            "summary": summary,
+            "community": community,
+            "rivals": rivals,
+            "origin": tool_origin(tool),
+            "json_ld": seo.tool_json_ld(tool, summary, community),
+            "share_image": seo.tool_image_path(tool.slug),
+            "share_image_alt": f"{tool.name}: panel ship, community and entry price",
+            "badge_path": badge_path,
+            "badge_width": badges.badge_size(summary, community)[0],
+            "badge_snippets": badges.embed_snippets(
+                tool, seo.absolute(tool.get_absolute_url()), seo.absolute(badge_path)
+            ),
+        },
     )
 
 

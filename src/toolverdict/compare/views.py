@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from toolverdict.catalog.services import canonical_pair
+from toolverdict.share import seo
 
 from . import services
 
@@ -19,4 +20,14 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
         raise Http404("No such tool")
     if (first, second) != (a, b):
         return redirect("compare:pair", a=first, b=second, permanent=True)
-    return render(request, "compare/compare.html", {"page": page})
+    sides = [(s.tool, s.panel, s.community) for s in page.sides]
+    return render(
+        request,
+        "compare/compare.html",
+        {
+            "page": page,
+            "json_ld": seo.pair_json_ld(sides),
+            "share_image": seo.pair_image_path(first, second),
+            "share_image_alt": f"{page.title}: both cards with the panel's verdicts",
+        },
+    )
