@@ -14,8 +14,8 @@ urlpatterns = [
     path("admin/login/", throttled(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("", include("toolverdict.compare.urls")),
-    path("", include("toolverdict.catalog.urls")),
+    # Home, tool, category, search and "A vs B": the pages composing several apps.
+    path("", include("toolverdict.pages.urls")),
     path("", include("toolverdict.community.urls")),
     path("", include("toolverdict.digest.urls")),
     path("", include("toolverdict.ingest.urls")),

@@ -9,9 +9,10 @@ from django.contrib.auth import get_user_model
 
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import set_published
-from toolverdict.ingest import services
+from toolverdict.ingest.candidates import import_candidates
 from toolverdict.ingest.models import Candidate, Feed, FeedEntry, PipelineRun, Submission
 from toolverdict.ingest.origin import tool_origin
+from toolverdict.ingest.submissions import approve_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_an_approved_submission_says_the_maker_submitted_it(client, starter_cata
         pricing="free",
         tagline="Made by its maker",
     )
-    tool = services.approve_submission(submission, staff)
+    tool = approve_submission(submission, staff)
     origin = tool_origin(tool)
     assert origin.kind == "submission"
     assert origin.day == submission.created_at.date()
@@ -69,7 +70,7 @@ def test_a_tool_from_a_feed_names_the_feed(client, starter_catalog):
         run=run,
         entry=entry,
     )
-    (tool_id,) = services.import_candidates(run)
+    (tool_id,) = import_candidates(run)
     set_published([tool_id], True)
     tool = Tool.objects.get(pk=tool_id)
     origin = tool_origin(tool)

@@ -1,8 +1,9 @@
 """How a tool entered the catalog, for the disclosure line on its page.
 
 Nothing stores an "origin" field: it is read from the records the ways in already keep.
-A tool only ever enters through the catalog importer (see services.py), and both automatic
-ways in create a new tool (each picks an unused slug) and link to it:
+A tool only ever enters through the catalog importer, and both automatic ways in
+(candidates.py, submissions.py) create a new tool (each picks an unused slug) and link
+to it:
 
 * an approved maker submission: ``Submission.tool`` (status approved);
 * a feed entry imported by the daily ingest: ``Candidate.tool`` (status imported);

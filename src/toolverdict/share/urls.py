@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from toolverdict.compare.urls import PairSlugConverter  # noqa: F401 - registers "pairslug"
+from toolverdict.pages.urls import PairSlugConverter  # noqa: F401 - registers "pairslug"
 
 from . import views
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -20,8 +21,8 @@ from django.urls import reverse
 from toolverdict.catalog.models import Tool
 from toolverdict.catalog.services import canonical_pair
 from toolverdict.community.services import community_figures
-from toolverdict.compare.services import comparison
 from toolverdict.pagecache.middleware import cache_control
+from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
 from . import badges, images, seo
@@ -36,7 +37,7 @@ def _cacheable(response: HttpResponse) -> HttpResponse:
 def robots(request: HttpRequest) -> HttpResponse:
     body = render_to_string(
         "share/robots.txt",
-        {"SITE_NAME": "toolverdict", "sitemap_url": seo.absolute(reverse("share:sitemap"))},
+        {"SITE_NAME": settings.SITE_NAME, "sitemap_url": seo.absolute(reverse("share:sitemap"))},
     )
     return _cacheable(HttpResponse(body, content_type="text/plain; charset=utf-8"))
 

@@ -15,11 +15,11 @@ from django.urls import reverse
 from ninja import Field, NinjaAPI, Query, Schema, Status
 
 from toolverdict import __version__
-from toolverdict.catalog import browse
 from toolverdict.catalog.models import Category, Pricing, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
 from toolverdict.community.services import community_figures
-from toolverdict.compare.services import comparison
+from toolverdict.pages import browse
+from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
 api = NinjaAPI(
@@ -157,7 +157,7 @@ SortParam = Literal[tuple(browse.SORTS)]  # type: ignore[valid-type]
 
 
 class ToolFilters(Schema):
-    """The same filters and sorts as the /tools/ page (catalog/browse.py)."""
+    """The same filters and sorts as the /tools/ page (pages/browse.py)."""
 
     category: str | None = Field(None, description="Category slug (see /api/categories)")
     q: str | None = Field(None, description="Search name, vendor and tagline")

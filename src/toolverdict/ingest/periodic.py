@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import PipelineRun, RunStatus
-from .services import get_run
+from .pipeline import get_run
 from .tasks import run_daily_pipeline, running_elsewhere
 
 MAX_ATTEMPTS = 3

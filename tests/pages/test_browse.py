@@ -164,7 +164,7 @@ def test_canonical_link_names_the_filters_in_a_fixed_order(client, starter_catal
 
 
 def test_pages_of_results_keep_the_filters(client, starter_catalog, monkeypatch):
-    from toolverdict.catalog import views
+    from toolverdict.pages import views
 
     monkeypatch.setattr(views, "BROWSE_PAGE_SIZE", 5)
     body = client.get("/tools/?pricing=free").content.decode()

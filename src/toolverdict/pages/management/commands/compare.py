@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from toolverdict.catalog.services import canonical_pair
-from toolverdict.compare.services import comparison
+from toolverdict.pages.comparison import comparison
 
 _STYLE = {"ship": "bold green", "skip": "bold red", "failed": "yellow"}
 

@@ -1,37 +1,43 @@
-"""Catalog pages: home, browse, tool, category, search. Thin: parse, call services, render."""
+"""The composed reading pages: home, browse, tool, category, search and the comparison page.
+
+Thin: parse the request, call services, render.
+"""
 
 from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from toolverdict.catalog import services as catalog
+from toolverdict.catalog.models import Category
+from toolverdict.catalog.services import canonical_pair
 from toolverdict.community.services import CommunityFigure, community_figures
 from toolverdict.ingest.origin import tool_origin
 from toolverdict.panel.progress import panel_progress
 from toolverdict.panel.services import PanelSummary, latest_reviewed_tool_ids, panel_summaries
 from toolverdict.share import badges, seo
 
-from . import browse, services
-from .models import Category
+from . import browse
+from .comparison import comparison
 
 
 def home(request: HttpRequest) -> HttpResponse:
     # Latest verdicts first; a fresh install without reviews shows its newest tools.
-    latest = services.latest_tools(12, first_ids=latest_reviewed_tool_ids(12))
-    pairs = services.suggested_pairs(6)
+    latest = catalog.latest_tools(12, first_ids=latest_reviewed_tool_ids(12))
+    pairs = catalog.suggested_pairs(6)
     pair_tools = [t for pair in pairs for t in pair]
     summaries = panel_summaries(latest + pair_tools)
     community = community_figures(latest)
     progress = panel_progress(brief=True)
     return render(
         request,
-        "catalog/home.html",
+        "pages/home.html",
         {
             "latest": [(t, summaries[t.pk], community[t.pk]) for t in latest],
             "pairs": [(a, b, summaries[a.pk], summaries[b.pk]) for a, b in pairs],
-            "categories": services.categories_with_counts(),
+            "categories": catalog.categories_with_counts(),
             "panel_progress": None if progress.done else progress,
         },
     )
@@ -67,7 +73,7 @@ def tool_list(request: HttpRequest) -> HttpResponse:
 
     return render(
         request,
-        "catalog/tools.html",
+        "pages/tools.html",
         {
             "rows": rows,
             "page": page,
@@ -86,7 +92,7 @@ def tool_list(request: HttpRequest) -> HttpResponse:
 
 
 def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    tool = services.get_tool(slug)
+    tool = catalog.get_tool(slug)
     if tool is None:
         raise Http404("No such tool")
     summary = panel_summaries([tool])[tool.pk]
@@ -97,7 +103,7 @@ def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
     badge_path = reverse("share:badge", args=[tool.slug])
     return render(
         request,
-        "catalog/tool.html",
+        "pages/tool.html",
         {
             "tool": tool,
             "summary": summary,
@@ -123,7 +129,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     community = community_figures(tools)
     return render(
         request,
-        "catalog/category.html",
+        "pages/category.html",
         {
             "category": category,
             "rows": [(t, summaries[t.pk], community[t.pk]) for t in tools],
@@ -133,6 +139,28 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").replace("\x00", "")[:100]
-    results = services.tools_with_details().search(query).order_by("name")
+    results = catalog.tools_with_details().search(query).order_by("name")
     page = Paginator(results, 20).get_page(request.GET.get("page"))
-    return render(request, "catalog/search.html", {"query": query, "page": page})
+    return render(request, "pages/search.html", {"query": query, "page": page})
+
+
+def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
+    if a == b:
+        raise Http404("A comparison needs two different tools")
+    first, second = canonical_pair(a, b)
+    page = comparison(first, second)
+    if page is None:
+        raise Http404("No such tool")
+    if (first, second) != (a, b):
+        return redirect("compare:pair", a=first, b=second, permanent=True)
+    sides = [(s.tool, s.panel, s.community) for s in page.sides]
+    return render(
+        request,
+        "pages/compare.html",
+        {
+            "page": page,
+            "json_ld": seo.pair_json_ld(sides),
+            "share_image": seo.pair_image_path(first, second),
+            "share_image_alt": f"{page.title}: both cards with the panel's verdicts",
+        },
+    )

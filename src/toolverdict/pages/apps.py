@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 
-class CompareConfig(AppConfig):
-    name = "toolverdict.compare"
-    label = "compare"
+class PagesConfig(AppConfig):
+    name = "toolverdict.pages"
+    label = "pages"
     default_auto_field = "django.db.models.BigAutoField"

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from toolverdict.catalog.models import Category, PricePoint, Tool
-from toolverdict.compare.services import pricing_read
+from toolverdict.pages.comparison import pricing_read
 
 pytestmark = pytest.mark.django_db
 

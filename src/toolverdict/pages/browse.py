@@ -31,7 +31,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
-from .models import Category, Pricing, Tool
+from toolverdict.catalog.models import Category, Pricing, Tool
+from toolverdict.community.conf import min_votes
+from toolverdict.community.models import Ballot, ToolVote
+from toolverdict.community.services import counted_votes
+from toolverdict.panel.models import Review
+from toolverdict.panel.services import MIN_PUBLISHED_FOR_PCT
+from toolverdict.share.text import plain
 
 SORTS = {
     "name": "Name",
@@ -110,8 +116,6 @@ def choices() -> Choices:
 
 def _shown(value: str) -> str:
     """A rejected value as the message quotes it: printable, short."""
-    from toolverdict.share.text import plain
-
     return plain(value, 60) or "(unprintable)"
 
 
@@ -159,12 +163,6 @@ def _count(queryset: QuerySet) -> Coalesce:
 def annotated(tools: QuerySet[Tool] | None = None) -> QuerySet[Tool]:
     """Published tools with ``fig_published``, ``fig_panel_ship``, ``fig_votes``,
     ``fig_votes_ship``, and the rates the sorts use (NULL where the pages show "—")."""
-    from toolverdict.community.conf import min_votes
-    from toolverdict.community.models import Ballot, ToolVote
-    from toolverdict.community.services import counted_votes
-    from toolverdict.panel.models import Review
-    from toolverdict.panel.services import MIN_PUBLISHED_FOR_PCT
-
     published = Review.objects.filter(
         tool=OuterRef("pk"), is_current=True, status=Review.Status.PUBLISHED
     )
@@ -200,8 +198,6 @@ def annotated(tools: QuerySet[Tool] | None = None) -> QuerySet[Tool]:
 
 def browse(filters: Filters) -> QuerySet[Tool]:
     """Published tools matching ``filters`` (already parsed), in the asked order."""
-    from toolverdict.panel.services import MIN_PUBLISHED_FOR_PCT
-
     tools = annotated(Tool.objects.published().select_related("category"))
     if filters.category:
         tools = tools.filter(category__slug=filters.category)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from .compose import compose_issue, week_bounds
 from .models import DigestSettings, Issue
 from .sending import resume_if_stalled, start_sending
-from .services import prune_unconfirmed
+from .subscriptions import prune_unconfirmed
 
 
 def due_moment(iso_year: int, iso_week: int, config: DigestSettings) -> dt.datetime:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from toolverdict.ingest import feeds
+from toolverdict.ingest import feed_reader
 
 from .conftest import atom, json_feed, rss
 
@@ -26,7 +26,7 @@ LAUNCHES = [
 
 def test_rss_feed_is_read_with_plain_text(feed_server):
     url = feed_server.add("/rss", rss(LAUNCHES))
-    entries = feeds.read_feed(url)
+    entries = feed_reader.read_feed(url)
     assert [e.title for e in entries] == [
         "Introducing Acme Coder: an AI pair programmer",
         "Zeta Vector 1.0",
@@ -39,14 +39,14 @@ def test_rss_feed_is_read_with_plain_text(feed_server):
 
 def test_atom_feed_is_read(feed_server):
     url = feed_server.add("/atom", atom(LAUNCHES), content_type="application/atom+xml")
-    entries = feeds.read_feed(url)
+    entries = feed_reader.read_feed(url)
     assert [e.link for e in entries] == ["https://acme.dev/coder", "https://zeta.example/vector"]
     assert entries[0].guid.startswith("urn:entry:0")
 
 
 def test_json_feed_is_read(feed_server):
     url = feed_server.add("/feed.json", json_feed(LAUNCHES), content_type="application/feed+json")
-    entries = feeds.read_feed(url)
+    entries = feed_reader.read_feed(url)
     assert [e.guid for e in entries] == ["launch-0", "launch-1"]
     assert entries[0].author == "Maker"
     assert entries[1].summary.startswith("An open-source vector store.")
@@ -74,7 +74,7 @@ def test_json_feed_prefers_external_url_and_skips_junk_items():
             ],
         }
     ).encode()
-    entries = feeds.parse(body, "application/json")
+    entries = feed_reader.parse(body, "application/json")
     assert [(e.guid, e.link) for e in entries] == [("7", "https://tool.example/"), ("bad-link", "")]
 
 
@@ -90,43 +90,43 @@ def test_json_feed_prefers_external_url_and_skips_junk_items():
 )
 def test_malformed_feeds_raise_a_clear_error(feed_server, body, content_type, message):
     url = feed_server.add("/bad", body, content_type=content_type)
-    with pytest.raises(feeds.FeedError, match=message):
-        feeds.read_feed(url)
+    with pytest.raises(feed_reader.FeedError, match=message):
+        feed_reader.read_feed(url)
 
 
 def test_broken_xml_with_entries_keeps_the_entries(feed_server):
     # An unescaped "&" makes the document ill-formed; feedparser still recovers the items.
     text = rss([("Tool & Co", "https://tool.example/", "Ships today")]).replace("&amp;", "&")
     url = feed_server.add("/sloppy", text)
-    entries = feeds.read_feed(url)
+    entries = feed_reader.read_feed(url)
     assert [e.link for e in entries] == ["https://tool.example/"]
 
 
 def test_oversized_feed_with_declared_length_is_refused(feed_server, settings):
     url = feed_server.add("/huge", b"<rss>" + b"x" * 500_000 + b"</rss>")
-    with pytest.raises(feeds.FeedError, match="too large: 500,011 bytes"):
-        feeds.read_feed(url)
+    with pytest.raises(feed_reader.FeedError, match="too large: 500,011 bytes"):
+        feed_reader.read_feed(url)
 
 
 def test_oversized_feed_without_length_is_abandoned_while_streaming(feed_server):
     url = feed_server.add("/huge-stream", b"<rss>" + b"x" * 3_000_000, send_length=False)
-    with pytest.raises(feeds.FeedError, match="too large: more than 200,000 bytes"):
-        feeds.read_feed(url)
+    with pytest.raises(feed_reader.FeedError, match="too large: more than 200,000 bytes"):
+        feed_reader.read_feed(url)
 
 
 def test_slow_feed_times_out(feed_server):
     url = feed_server.add("/slow", rss(LAUNCHES), delay=5.0)
-    with pytest.raises(feeds.FeedError, match="timed out after 0.5 s"):
-        feeds.read_feed(url)
+    with pytest.raises(feed_reader.FeedError, match="timed out after 0.5 s"):
+        feed_reader.read_feed(url)
 
 
 def test_http_errors_and_wrong_content_types_are_reported(feed_server):
     missing = feed_server.url("/nope")
-    with pytest.raises(feeds.FeedError, match="HTTP 404"):
-        feeds.read_feed(missing)
+    with pytest.raises(feed_reader.FeedError, match="HTTP 404"):
+        feed_reader.read_feed(missing)
     image = feed_server.add("/logo.png", b"\x89PNG....", content_type="image/png")
-    with pytest.raises(feeds.FeedError, match="content type 'image/png'"):
-        feeds.read_feed(image)
+    with pytest.raises(feed_reader.FeedError, match="content type 'image/png'"):
+        feed_reader.read_feed(image)
 
 
 def test_unreachable_server_is_reported():
@@ -135,14 +135,14 @@ def test_unreachable_server_is_reported():
     with socket.socket() as sock:  # a loopback port that was free a moment ago
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(feeds.FeedError, match="cannot fetch: ConnectError"):
-        feeds.read_feed(f"http://127.0.0.1:{port}/feed")
+    with pytest.raises(feed_reader.FeedError, match="cannot fetch: ConnectError"):
+        feed_reader.read_feed(f"http://127.0.0.1:{port}/feed")
 
 
 def test_plain_bounds_and_flattens_text():
-    assert feeds.plain("<p>a\n\n b</p>", 100) == "a b"
-    assert feeds.plain("word " * 50, 20) == "word word word…"  # whole words only
-    assert feeds.plain(None, 10) == ""
+    assert feed_reader.plain("<p>a\n\n b</p>", 100) == "a b"
+    assert feed_reader.plain("word " * 50, 20) == "word word word…"  # whole words only
+    assert feed_reader.plain(None, 10) == ""
 
 
 def test_a_dripping_feed_is_cut_off_by_the_overall_deadline(feed_server, settings):
@@ -150,8 +150,8 @@ def test_a_dripping_feed_is_cut_off_by_the_overall_deadline(feed_server, setting
     # (three times the timeout) stops it, long before the body is complete.
     settings.TOOLVERDICT_INGEST_TIMEOUT = 0.5
     url = feed_server.add("/drip", rss(LAUNCHES), drip=0.2)
-    with pytest.raises(feeds.FeedError, match="too slow: not complete after 1.5 s"):
-        feeds.read_feed(url)
+    with pytest.raises(feed_reader.FeedError, match="too slow: not complete after 1.5 s"):
+        feed_reader.read_feed(url)
 
 
 # --- the address guard (server-side request forgery) --------------------------------
@@ -183,22 +183,26 @@ def test_a_dripping_feed_is_cut_off_by_the_overall_deadline(feed_server, setting
     ],
 )
 def test_non_public_addresses_are_refused(address):
-    assert feeds.address_refusal(address) != ""
-    with pytest.raises(feeds.AddressRefused, match=f"feeds.example.test resolves to {address}"):
-        feeds.checked_addresses(
+    assert feed_reader.address_refusal(address) != ""
+    with pytest.raises(
+        feed_reader.AddressRefused, match=f"feeds.example.test resolves to {address}"
+    ):
+        feed_reader.checked_addresses(
             "feeds.example.test", 443, resolve=lambda host, port: ["93.184.216.34", address]
         )
 
 
 @pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
 def test_public_addresses_pass_the_guard(address):
-    assert feeds.address_refusal(address) == ""
-    resolved = feeds.checked_addresses("feeds.example.test", 443, resolve=lambda h, p: [address])
+    assert feed_reader.address_refusal(address) == ""
+    resolved = feed_reader.checked_addresses(
+        "feeds.example.test", 443, resolve=lambda h, p: [address]
+    )
     assert resolved == [address]
 
 
 def test_the_setting_lets_private_addresses_through():
-    assert feeds.checked_addresses(
+    assert feed_reader.checked_addresses(
         "db.internal", 5432, resolve=lambda h, p: ["10.0.0.5"], allow_private=True
     ) == ["10.0.0.5"]
 
@@ -206,8 +210,8 @@ def test_the_setting_lets_private_addresses_through():
 def test_a_loopback_feed_is_refused_without_a_request(feed_server, settings):
     settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = False
     url = feed_server.add("/rss", rss(LAUNCHES))
-    with pytest.raises(feeds.AddressRefused, match=r"127\.0\.0\.1 \(loopback address\)"):
-        feeds.read_feed(url)
+    with pytest.raises(feed_reader.AddressRefused, match=r"127\.0\.0\.1 \(loopback address\)"):
+        feed_reader.read_feed(url)
     assert feed_server.hits == {}
 
 
@@ -216,7 +220,7 @@ def loopback_counts_as_public(monkeypatch, settings):
     """Guard on, but the test server's 127.0.0.1 passes as if it were a public address,
     and feeds.example.test resolves to it: so a redirect hop can be tested on loopback."""
     settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = False
-    real_refusal, real_resolve = feeds.address_refusal, feeds.resolve_host
+    real_refusal, real_resolve = feed_reader.address_refusal, feed_reader.resolve_host
     names = {"feeds.example.test": ["127.0.0.1"], "intranet.example.test": ["10.1.2.3"]}
     resolved: list[str] = []
 
@@ -227,8 +231,8 @@ def loopback_counts_as_public(monkeypatch, settings):
         resolved.append(host)
         return names.get(host) or real_resolve(host, port)
 
-    monkeypatch.setattr(feeds, "address_refusal", refusal)
-    monkeypatch.setattr(feeds, "resolve_host", resolve)
+    monkeypatch.setattr(feed_reader, "address_refusal", refusal)
+    monkeypatch.setattr(feed_reader, "resolve_host", resolve)
     return resolved
 
 
@@ -237,7 +241,7 @@ def test_the_checked_address_is_the_one_connected_to(feed_server, loopback_count
     # the server through the address the guard checked, and keeps its own Host header.
     feed_server.add("/rss", rss(LAUNCHES))
     port = feed_server.base.rsplit(":", 1)[1]
-    entries = feeds.read_feed(f"http://feeds.example.test:{port}/rss")
+    entries = feed_reader.read_feed(f"http://feeds.example.test:{port}/rss")
     assert len(entries) == 2
     assert feed_server.hosts == [f"feeds.example.test:{port}"]
     assert loopback_counts_as_public == ["feeds.example.test"]
@@ -256,19 +260,19 @@ def test_a_redirect_to_a_private_address_is_refused(
 ):
     feed_server.add("/moved", b"", status=302, headers={"Location": location})
     port = feed_server.base.rsplit(":", 1)[1]
-    with pytest.raises(feeds.AddressRefused, match=message):
-        feeds.read_feed(f"http://feeds.example.test:{port}/moved")
+    with pytest.raises(feed_reader.AddressRefused, match=message):
+        feed_reader.read_feed(f"http://feeds.example.test:{port}/moved")
     assert feed_server.hits == {"/moved": 1}
 
 
 def test_redirects_are_followed_within_bounds(feed_server, loopback_counts_as_public):
     feed_server.add("/rss", rss(LAUNCHES))
     feed_server.add("/old", b"", status=301, headers={"Location": "/rss"})
-    assert len(feeds.read_feed(feed_server.url("/old"))) == 2
+    assert len(feed_reader.read_feed(feed_server.url("/old"))) == 2
     feed_server.add("/loop", b"", status=302, headers={"Location": "/loop"})
-    with pytest.raises(feeds.FeedError, match="too many redirects"):
-        feeds.read_feed(feed_server.url("/loop"))
-    assert feed_server.hits["/loop"] == feeds.MAX_REDIRECTS + 1
+    with pytest.raises(feed_reader.FeedError, match="too many redirects"):
+        feed_reader.read_feed(feed_server.url("/loop"))
+    assert feed_server.hits["/loop"] == feed_reader.MAX_REDIRECTS + 1
     feed_server.add("/ftp", b"", status=302, headers={"Location": "ftp://example.test/x"})
-    with pytest.raises(feeds.FeedError, match="'ftp' is not http or https"):
-        feeds.read_feed(feed_server.url("/ftp"))
+    with pytest.raises(feed_reader.FeedError, match="'ftp' is not http or https"):
+        feed_reader.read_feed(feed_server.url("/ftp"))
