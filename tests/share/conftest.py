@@ -19,8 +19,8 @@ HOSTILE = '"><script>alert(1)</script> & </title><!-- \u202eevil Café'
 
 @pytest.fixture(autouse=True)
 def votes_count_at_once(settings):
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
 
 
 def add_reviews(tool: Tool, verdicts: list[str], status: str = "published") -> None:

@@ -50,7 +50,7 @@ def test_readers_figure_follows_the_community_minimum(client, starter_catalog, s
     add_reviews(tool, ["ship", "ship", "ship", "skip"])
     add_votes(tool, ship=5, skip=3)
     assert texts(badge(client))[1] == "panel ship 75% · readers 62%"
-    settings.COMMUNITY_MIN_VOTES = 9
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 9
     assert texts(badge(client))[1] == "panel ship 75%"
 
 
