@@ -71,8 +71,8 @@ def gunicorn_command(port: int, workers: int, *extra: str) -> list[str]:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2):
-    port = free_port()
+def gunicorn(env: dict[str, str], workers: int = 2, port: int | None = None):
+    port = port or free_port()
     proc = subprocess.Popen(gunicorn_command(port, workers, "--log-level", "warning"), env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,4 +1,5 @@
-"""Lighthouse on the home, tool and seed comparison pages: every category must score 1.00.
+"""Lighthouse on the home, tool, seed comparison and browse pages: every category must
+score 1.00.
 
 Serves the starter catalog with the seed pair reviewed (scripted stand-in model) from
 gunicorn, runs Lighthouse 12.2.3 against Debian's chromium for each page and fails
@@ -23,13 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_env, gunicorn, temp_data_dir  # noqa: E402
+from _common import bench_env, free_port, gunicorn, temp_data_dir  # noqa: E402
 from pages import prepare  # noqa: E402
 
 PAGES = {
     "home": "/",
     "tool": "/tools/claude-4-sonnet/",
     "comparison": "/compare/claude-4-sonnet-vs-smolvlm-2-5/",
+    "browse": "/tools/?category=developer-tools&sort=panel",
 }
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
@@ -83,10 +85,13 @@ def main() -> None:
     failures: list[str] = []
     rows: list[str] = []
     with temp_data_dir() as data_dir:
-        env = bench_env(data_dir)
+        port = free_port()
+        # localhost is a secure context, like HTTPS; canonical links and share tags name
+        # the address Lighthouse loads, as TOOLVERDICT_SITE_URL does in production.
+        base = f"http://localhost:{port}"
+        env = bench_env(data_dir, TOOLVERDICT_SITE_URL=base)
         prepare(env, panel=True)
-        with gunicorn(env, workers=2) as base:
-            base = base.replace("127.0.0.1", "localhost")  # a secure context, like HTTPS
+        with gunicorn(env, workers=2, port=port):
             for name, path in PAGES.items():
                 report = out / f"{name}.json"
                 result = run_lighthouse(args.lighthouse, base + path, report, args.chrome)

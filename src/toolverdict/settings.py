@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "toolverdict.ingest",
     "toolverdict.api",
     "toolverdict.pagecache",
+    "toolverdict.share",
+    "django.contrib.sitemaps",
 ]
 
 MIDDLEWARE = [

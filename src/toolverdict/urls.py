@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("toolverdict.community.urls")),
     path("", include("toolverdict.digest.urls")),
     path("", include("toolverdict.ingest.urls")),
+    path("", include("toolverdict.share.urls")),
     path("api/", include("toolverdict.api.urls")),  # /api/openapi.json
 ]

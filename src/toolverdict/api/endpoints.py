@@ -9,18 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from typing import Literal
 
 from django.http import Http404, HttpRequest
 from django.urls import reverse
-from ninja import Field, NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja import errors as ninja_errors
 
 from toolverdict import __version__
-from toolverdict.catalog.models import Category, Tool
+from toolverdict.catalog.models import Category, Pricing, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
 from toolverdict.community import conf as community_conf
 from toolverdict.community.services import community_figures, head_to_head_leaderboard
 from toolverdict.core.errors import api_error
+from toolverdict.pages import browse
 from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
@@ -205,15 +207,55 @@ def list_categories(request: HttpRequest):
     return list(Category.objects.order_by("name"))
 
 
+PricingParam = Literal[tuple(Pricing.values)]  # type: ignore[valid-type]
+VerdictParam = Literal[tuple(browse.VERDICTS)]  # type: ignore[valid-type]
+SortParam = Literal[tuple(browse.SORTS)]  # type: ignore[valid-type]
+
+
+class ToolFilters(Schema):
+    """The same filters and sorts as the /tools/ page (pages/browse.py)."""
+
+    category: str | None = Field(None, description="Category slug (see /api/categories)")
+    q: str | None = Field(None, description="Search name, vendor and tagline")
+    pricing: PricingParam | None = Field(None, description="Pricing model")
+    license: str | None = Field(None, description="Exact license text, as in the tool entries")
+    open_weights: bool | None = Field(
+        None, description='true: the "open-weights" pricing model; false: every other'
+    )
+    verdict: VerdictParam | None = Field(
+        None,
+        description="The panel's majority: ship, split, skip (from 3 published reviews), "
+        "or none (no panel percentage yet)",
+    )
+    sort: SortParam = Field(
+        browse.DEFAULT_SORT,
+        description="name; panel (panel ship %, highest first); community (community %, "
+        "highest first); newest (most recently published first)",
+    )
+
+
 @api.get("/tools", response=list[ToolOut], tags=["catalog"])
-def list_tools(request: HttpRequest, category: str | None = None, q: str | None = None):
-    """Published tools, optionally filtered by category slug or searched (name, vendor, tagline)."""
-    tools = Tool.objects.published().select_related("category").order_by("name")
-    if category:
-        # No slug holds a NUL character, and PostgreSQL refuses one in a query.
-        tools = tools.filter(category__slug=category) if "\x00" not in category else tools.none()
-    if q:
-        tools = tools.search(q[:100])
+def list_tools(request: HttpRequest, filters: Query[ToolFilters]):
+    """Published tools, filtered and sorted like the /tools/ page (at most 500).
+
+    An unknown category or license matches no tool (an empty list); an unknown pricing
+    model, verdict or sort is refused with 422 by the schema.
+    """
+    category, license_ = filters.category or "", filters.license or ""
+    if "\x00" in category + license_:
+        # No slug or license holds a NUL character, and PostgreSQL refuses one in a query.
+        return []
+    chosen = browse.Filters(
+        category=category,
+        pricing=filters.pricing or "",
+        license=license_,
+        open_weights={True: "yes", False: "no", None: ""}[filters.open_weights],
+        verdict=filters.verdict or "",
+        sort=filters.sort,
+    )
+    tools = browse.browse(chosen)
+    if filters.q:
+        tools = tools.search(filters.q[:100])
     tools = list(tools[:500])
     panels, community = panel_summaries(tools), community_figures(tools)
     return [_tool_out(t, panels[t.pk], community[t.pk]) for t in tools]

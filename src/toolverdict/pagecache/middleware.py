@@ -58,7 +58,13 @@ DROPPED_HEADERS = {
     "last-modified",
     "content-encoding",
 }
-COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "application/xml")
+COMPRESSIBLE = (
+    "text/",
+    "application/json",
+    "application/atom+xml",
+    "application/xml",
+    "image/svg+xml",
+)
 
 
 def enabled() -> bool:
@@ -247,7 +253,7 @@ class PageCacheMiddleware:
                 # Not storable: a signed-in reader gets the page rendered for them.
                 return self.get_response(request) if personal else response
             store_page(key, entry)
-        if personal and entry.status == 200:
+        if personal and entry.status == 200 and _has_personal_parts(entry):
             # The stored page with this reader's bits filled in (PersonalPageMiddleware,
             # after sessions, CSRF, auth and messages have run): no view, no re-render.
             request._page_entry = entry
@@ -311,6 +317,11 @@ class PageCacheMiddleware:
             response["Vary"] = headers["Vary"]
         response["Content-Length"] = str(len(body))
         return response
+
+
+def _has_personal_parts(entry: Entry) -> bool:
+    """Images (share images, badges) are the same for every reader and are not text."""
+    return not any(k.lower() == "content-type" and v.startswith("image/") for k, v in entry.headers)
 
 
 def _is_personal(request: HttpRequest) -> bool:

@@ -28,6 +28,8 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     "catalog:tool": _tool,
     "catalog:category": _category,
     "catalog:search": lambda: ["catalog"],
+    # Browse lists every tool with its panel and community figures.
+    "catalog:tools": lambda: ["catalog", "reviews", "votes:tools"],
     "compare:pair": _pair,
     # Rankings also list where the panel and the readers disagree: reviews change them too.
     "community:rankings": lambda: ["catalog", "votes", "reviews"],
@@ -45,4 +47,12 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     # "votes"; the category filter is a query parameter, part of the stored page's key.
     "api:list_rankings": lambda: ["catalog", "votes"],
     "api:openapi-json": lambda: [],
+    # Discovery and sharing (share/): a share image or badge shows what its page shows.
+    "share:robots": lambda: [],
+    "share:sitemap": lambda: ["catalog", "digest"],
+    "share:sitemap_section": lambda section: ["digest"] if section == "digest" else ["catalog"],
+    "share:site_image": lambda: [],
+    "share:tool_image": _tool,
+    "share:badge": _tool,
+    "share:pair_image": _pair,
 }

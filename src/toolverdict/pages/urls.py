@@ -1,6 +1,7 @@
 """The reading pages' URLs, under the names they have always had: ``catalog:home``,
-``catalog:tool``, ``catalog:category``, ``catalog:search`` and ``compare:pair`` (templates,
-the page cache's table in pagecache/pages.py and readers' bookmarks all use them)."""
+``catalog:tools``, ``catalog:tool``, ``catalog:category``, ``catalog:search`` and
+``compare:pair`` (templates, the page cache's table in pagecache/pages.py and readers'
+bookmarks all use them)."""
 
 from django.urls import include, path, register_converter
 
@@ -23,6 +24,7 @@ register_converter(PairSlugConverter, "pairslug")
 
 catalog_pages = [
     path("", views.home, name="home"),
+    path("tools/", views.tool_list, name="tools"),
     path("tools/<slug:slug>/", views.tool_detail, name="tool"),
     path("categories/<slug:slug>/", views.category_detail, name="category"),
     path("search/", views.search, name="search"),

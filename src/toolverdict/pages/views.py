@@ -1,4 +1,4 @@
-"""The composed reading pages: home, tool, category, search and the comparison page.
+"""The composed reading pages: home, browse, tool, category, search and the comparison page.
 
 Thin: parse the request, call services, render.
 """
@@ -8,14 +8,18 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from toolverdict.catalog import services as catalog
 from toolverdict.catalog.models import Category
 from toolverdict.catalog.services import canonical_pair
-from toolverdict.community.services import community_figures
+from toolverdict.community.services import CommunityFigure, community_figures
+from toolverdict.ingest.origin import tool_origin
 from toolverdict.panel.progress import panel_progress
-from toolverdict.panel.services import latest_reviewed_tool_ids, panel_summaries
+from toolverdict.panel.services import PanelSummary, latest_reviewed_tool_ids, panel_summaries
+from toolverdict.share import badges, seo
 
+from . import browse
 from .comparison import comparison
 
 
@@ -39,6 +43,54 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+BROWSE_PAGE_SIZE = 50
+
+
+def tool_list(request: HttpRequest) -> HttpResponse:
+    """Every published tool, filtered and sorted by GET parameters (shareable links).
+
+    An unknown filter value is named in a message, the other filters still apply, and the
+    answer is 400 so that nothing stores or indexes the broken link.
+    """
+    known = browse.choices()
+    parsed = browse.parse(request.GET, known)
+    filters = parsed.filters
+    page = Paginator(browse.browse(filters), BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        (
+            tool,
+            PanelSummary(ship=tool.fig_panel_ship, valid=tool.fig_published),
+            CommunityFigure(ship=tool.fig_votes_ship, votes=tool.fig_votes),
+        )
+        for tool in page
+    ]
+    path = reverse("catalog:tools")
+    base = filters.query()
+
+    def link(query: str, number: int = 1) -> str:
+        query = "&".join(part for part in (query, f"page={number}" if number > 1 else "") if part)
+        return f"{path}?{query}" if query else path
+
+    return render(
+        request,
+        "pages/tools.html",
+        {
+            "rows": rows,
+            "page": page,
+            "filters": filters,
+            "errors": parsed.errors,
+            "known": known,
+            "sort_links": [
+                (value, label, link(filters.query(sort=value))) for value, label in known.sorts
+            ],
+            "previous_link": link(base, page.previous_page_number()) if page.has_previous() else "",
+            "next_link": link(base, page.next_page_number()) if page.has_next() else "",
+            "canonical_path": link(base, page.number),
+        },
+        status=400 if parsed.errors else 200,
+    )
+
+
 def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tool = catalog.get_tool(slug)
     if tool is None:
@@ -48,10 +100,25 @@ def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
     rivals = list(
         tool.category.tools.filter(is_published=True).exclude(pk=tool.pk).order_by("name")[:6]
     )
+    badge_path = reverse("share:badge", args=[tool.slug])
     return render(
         request,
         "pages/tool.html",
-        {"tool": tool, "summary": summary, "community": community, "rivals": rivals},
+        {
+            "tool": tool,
+            "summary": summary,
+            "community": community,
+            "rivals": rivals,
+            "origin": tool_origin(tool),
+            "json_ld": seo.tool_json_ld(tool, summary, community),
+            "share_image": seo.tool_image_path(tool.slug),
+            "share_image_alt": f"{tool.name}: panel ship, community and entry price",
+            "badge_path": badge_path,
+            "badge_width": badges.badge_size(summary, community)[0],
+            "badge_snippets": badges.embed_snippets(
+                tool, seo.absolute(tool.get_absolute_url()), seo.absolute(badge_path)
+            ),
+        },
     )
 
 
@@ -86,4 +153,14 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
         raise Http404("No such tool")
     if (first, second) != (a, b):
         return redirect("compare:pair", a=first, b=second, permanent=True)
-    return render(request, "pages/compare.html", {"page": page})
+    sides = [(s.tool, s.panel, s.community) for s in page.sides]
+    return render(
+        request,
+        "pages/compare.html",
+        {
+            "page": page,
+            "json_ld": seo.pair_json_ld(sides),
+            "share_image": seo.pair_image_path(first, second),
+            "share_image_alt": f"{page.title}: both cards with the panel's verdicts",
+        },
+    )

@@ -108,6 +108,16 @@ class PanelSummary:
         return round(100 * self.ship / self.valid)
 
     @property
+    def verdict(self) -> str | None:
+        """The panel's majority: "ship", "skip" or "split" (as many each way); None where
+        there is no ship percentage (the same rule, so the two never disagree)."""
+        if self.ship_pct is None:
+            return None
+        if 2 * self.ship == self.valid:
+            return "split"
+        return "ship" if 2 * self.ship > self.valid else "skip"
+
+    @property
     def reviewers(self) -> str:
         """How many stand behind the figure: "3 of 4 reviewers"."""
         return f"{self.valid} of {len(self.reviews)} reviewers"

@@ -1,0 +1,1 @@
+"""Discoverable and shareable: sitemap, robots.txt, head tags, share images and badges."""
