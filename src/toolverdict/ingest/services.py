@@ -350,7 +350,7 @@ def candidate_tool_in(candidate: Candidate, slug: str, category_slug: str, day: 
                     if candidate.entry_id
                     else candidate.tagline,
                     "source": candidate.source_url,
-                    "retrieved": day,
+                    "as_of": day,
                 }
             ],
         }
@@ -658,7 +658,8 @@ def rate_limited(client: str) -> bool:
 
 def submission_tool_in(submission: Submission, slug: str) -> ToolIn:
     """The catalog schema's input for a submission (raises pydantic's ValidationError)."""
-    retrieved = (submission.created_at or timezone.now()).date()
+    # The maker's statements, as of the day they were submitted (not a check of the source).
+    as_of = (submission.created_at or timezone.now()).date()
     return ToolIn.model_validate(
         {
             "slug": slug,
@@ -669,7 +670,7 @@ def submission_tool_in(submission: Submission, slug: str) -> ToolIn:
             "description": submission.description,
             "homepage": submission.homepage,
             "pricing": submission.pricing,
-            "facts": [{**fact, "retrieved": retrieved} for fact in submission.facts],
+            "facts": [{**fact, "as_of": as_of} for fact in submission.facts],
         }
     )
 

@@ -28,6 +28,8 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     "catalog:tool": _tool,
     "catalog:category": _category,
     "catalog:search": lambda: ["catalog"],
+    # The open-data page links the newest dumps: the export job bumps "data".
+    "catalog:data": lambda: ["data"],
     "compare:pair": _pair,
     "community:rankings": lambda: ["catalog", "votes"],
     "community:rankings_category": _category,
