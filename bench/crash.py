@@ -633,7 +633,7 @@ def ingest_run(
     setup_django(env)
     ingest_db(env, feeds)
     from toolverdict.ingest.models import PipelineRun
-    from toolverdict.ingest.services import get_run
+    from toolverdict.ingest.pipeline import get_run
     from toolverdict.ingest.tasks import run_daily_pipeline
 
     day = dt.date.fromisoformat(day_text)

@@ -120,7 +120,7 @@ def run_bare(issue_id: int, port: int) -> float:
 
     from toolverdict.digest.models import Issue, Subscriber
     from toolverdict.digest.rendering import build_message, render_issue
-    from toolverdict.digest.services import unsubscribe_url
+    from toolverdict.digest.subscriptions import unsubscribe_url
 
     issue = Issue.objects.get(pk=issue_id)
     subscribers = list(Subscriber.objects.filter(status="confirmed").order_by("pk"))

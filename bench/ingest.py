@@ -214,7 +214,7 @@ def setup_django(data_dir: Path, embedder: str) -> None:
 
 def part1(n_entries: int, n_known: int, rng: random.Random) -> None:
     from toolverdict.catalog.models import Category, Tool
-    from toolverdict.ingest import dedupe, services
+    from toolverdict.ingest import candidates, dedupe
     from toolverdict.ingest.models import Candidate, Feed, PipelineRun
 
     category = Category.objects.create(slug="bench", name="Bench")
@@ -249,11 +249,11 @@ def part1(n_entries: int, n_known: int, rng: random.Random) -> None:
     run = PipelineRun.objects.create(day="2026-11-24", status="running")
 
     t0 = time.perf_counter()
-    results = services.read_feeds(feeds)
+    results = candidates.read_feeds(feeds)
     t1 = time.perf_counter()
-    services.store_entries(run, results)
+    candidates.store_entries(run, results)
     t2 = time.perf_counter()
-    services.dedupe_entries(run, embedder)
+    candidates.dedupe_entries(run, embedder)
     t3 = time.perf_counter()
     httpd.shutdown()
     run.refresh_from_db()
@@ -285,7 +285,7 @@ def part1(n_entries: int, n_known: int, rng: random.Random) -> None:
 
 def part2(rng: random.Random, batch: int, rounds: int) -> None:
     from toolverdict.ingest import dedupe
-    from toolverdict.ingest.services import tool_items
+    from toolverdict.ingest.candidates import tool_items
 
     embedder = dedupe.get_embedder()
     sizes = [1_000, 2_000, 5_000, 10_000]

@@ -53,9 +53,9 @@ def setup(data_dir: str) -> None:
 def import_tool(slug: str, extra_facts: int) -> int:
     from django.conf import settings
 
+    from toolverdict.catalog.file_format import CatalogFile
     from toolverdict.catalog.importer import import_catalog
     from toolverdict.catalog.models import Tool
-    from toolverdict.catalog.schema import CatalogFile
 
     raw = tomllib.loads(Path(settings.TOOLVERDICT_STARTER_CATALOG).read_text())
     raw["tools"] = [t for t in raw["tools"] if t["slug"] == slug]
@@ -81,7 +81,7 @@ def requests_for(tool_id: int, layout: str):
     from toolverdict.panel.llm import ReviewRequest
     from toolverdict.panel.personas import load_personas
     from toolverdict.panel.prompts import build_prompt
-    from toolverdict.panel.schema import json_schema, review_model
+    from toolverdict.panel.review_schema import json_schema, review_model
     from toolverdict.panel.services import _tools
 
     dossier = build_dossier(_tools([tool_id])[0])

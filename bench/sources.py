@@ -101,7 +101,7 @@ class Servers:
 
 
 def bench_checks(args: argparse.Namespace) -> None:
-    from toolverdict.catalog.sources import check_urls
+    from toolverdict.ingest.source_checks import check_urls
 
     servers = Servers(args.hosts, args.latency)
     try:
@@ -166,9 +166,9 @@ def scaled_copies(scale: int) -> str:
 def bench_export(args: argparse.Namespace, data_dir: Path) -> None:
     from django.conf import settings
 
-    from toolverdict.catalog.export import write_dump
     from toolverdict.catalog.importer import import_catalog, import_path, parse_catalog
     from toolverdict.catalog.models import Fact, Tool
+    from toolverdict.opendata.export import write_dump
 
     import_path(settings.TOOLVERDICT_STARTER_CATALOG)
     timings: dict[tuple[str, str], float] = {}

@@ -58,12 +58,13 @@ INSTALLED_APPS = [
     "toolverdict.core",
     "toolverdict.catalog",
     "toolverdict.panel",
-    "toolverdict.compare",
+    "toolverdict.pages",
     "toolverdict.community",
     "toolverdict.digest",
     "toolverdict.ingest",
     "toolverdict.api",
     "toolverdict.pagecache",
+    "toolverdict.opendata",
 ]
 
 MIDDLEWARE = [
@@ -303,7 +304,7 @@ TOOLVERDICT_DIGEST_MAX_ATTEMPTS = env.int("TOOLVERDICT_DIGEST_MAX_ATTEMPTS", def
 TOOLVERDICT_DIGEST_RETRY_BASE = env.float("TOOLVERDICT_DIGEST_RETRY_BASE", default=30.0)
 # A sender holds a lease on its issue; another sender may take over after this many seconds.
 TOOLVERDICT_DIGEST_LEASE_SECONDS = env.int("TOOLVERDICT_DIGEST_LEASE_SECONDS", default=120)
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.digest.jobs.tick")
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.digest.periodic.tick")
 
 # --- panel (the AI reviewer panel; see docs/panel.md) -----------------------------------
 # Local backend: context size and threads for the local model, where assembled model
@@ -355,10 +356,10 @@ COMMUNITY_RATE_LIMITS = {
 COMMUNITY_BURST_WINDOW_MINUTES = env.float("COMMUNITY_BURST_WINDOW_MINUTES", default=60.0)
 COMMUNITY_BURST_MIN_ACCOUNTS = env.int("COMMUNITY_BURST_MIN_ACCOUNTS", default=5)
 COMMUNITY_BURST_NEW_ACCOUNT_DAYS = env.float("COMMUNITY_BURST_NEW_ACCOUNT_DAYS", default=7.0)
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.community.jobs.prune_unconfirmed_accounts")
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.community.periodic.prune_unconfirmed_accounts")
 
 # --- ingest: feeds, submissions, the daily pipeline (docs/ingest.md) -------------------
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.jobs.tick")
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.periodic.tick")
 TOOLVERDICT_INGEST_HOUR = env.int("TOOLVERDICT_INGEST_HOUR", default=6)  # UTC
 TOOLVERDICT_INGEST_TIMEOUT = env.float("TOOLVERDICT_INGEST_TIMEOUT", default=10.0)
 TOOLVERDICT_INGEST_MAX_BYTES = env.int("TOOLVERDICT_INGEST_MAX_BYTES", default=2_000_000)
@@ -379,7 +380,7 @@ LOGGING["loggers"]["sentence_transformers"] = {"level": "WARNING"}
 
 # --- source checks and open data (docs/catalog.md, docs/data.md) -----------------------
 # Fetches use the ingest's address guard (TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES).
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.catalog.jobs.check_sources_tick")
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.periodic.check_sources")
 TOOLVERDICT_SOURCES_TIMEOUT = env.float("TOOLVERDICT_SOURCES_TIMEOUT", default=10.0)
 TOOLVERDICT_SOURCES_MAX_BYTES = env.int("TOOLVERDICT_SOURCES_MAX_BYTES", default=5_000_000)
 # Seconds from one answer to the next request to the same host, and hosts checked at once.
@@ -390,7 +391,7 @@ TOOLVERDICT_SOURCES_STALE_DAYS = env.int("TOOLVERDICT_SOURCES_STALE_DAYS", defau
 # The periodic job re-checks a source after this many days, at most this many per batch.
 TOOLVERDICT_SOURCES_RECHECK_DAYS = env.int("TOOLVERDICT_SOURCES_RECHECK_DAYS", default=7)
 TOOLVERDICT_SOURCES_PER_RUN = env.int("TOOLVERDICT_SOURCES_PER_RUN", default=100)
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.catalog.jobs.export_tick")
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.opendata.periodic.tick")
 # Where the open-data dumps are written and served from (/data/files/…).
 TOOLVERDICT_EXPORT_DIR = Path(
     env("TOOLVERDICT_EXPORT_DIR", default=str(DATA_DIR / "export"))

@@ -14,10 +14,11 @@ urlpatterns = [
     path("admin/login/", throttled(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("", include("toolverdict.compare.urls")),
-    path("", include("toolverdict.catalog.urls")),
+    # Home, tool, category, search and "A vs B": the pages composing several apps.
+    path("", include("toolverdict.pages.urls")),
     path("", include("toolverdict.community.urls")),
     path("", include("toolverdict.digest.urls")),
     path("", include("toolverdict.ingest.urls")),
+    path("", include("toolverdict.opendata.urls")),  # /data/
     path("api/", include("toolverdict.api.urls")),  # /api/openapi.json
 ]

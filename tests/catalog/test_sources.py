@@ -12,8 +12,9 @@ from django.test import Client
 from django.utils import timezone
 
 from toolverdict.catalog import sources
-from toolverdict.catalog.jobs import check_sources_tick
 from toolverdict.catalog.models import Category, Fact, Source, Tool
+from toolverdict.ingest import source_checks
+from toolverdict.ingest.periodic import check_sources as check_sources_tick
 from toolverdict.panel.models import Claim, Review
 
 from .conftest import Page
@@ -40,7 +41,7 @@ def make_tool(urls: list[str], slug: str = "probe") -> Tool:
 
 
 def check(url: str) -> Source:
-    sources.check_sources([url])
+    source_checks.check_sources([url])
     return Source.objects.get(url=url)
 
 
@@ -144,7 +145,7 @@ def test_one_host_is_asked_one_request_at_a_time_while_hosts_are_checked_togethe
     met: list[bool] = []
 
     def fetch(url: str) -> sources.CheckResult:
-        host = sources.host_of(url)
+        host = source_checks.host_of(url)
         with lock:
             in_flight[host] = in_flight.get(host, 0) + 1
             most[host] = max(most.get(host, 0), in_flight[host])
@@ -152,13 +153,13 @@ def test_one_host_is_asked_one_request_at_a_time_while_hosts_are_checked_togethe
             if url.endswith("/0"):  # each host's first request waits for the other host's
                 both_hosts_at_once.wait()
                 met.append(True)
-            return sources.CheckResult(url, "ok", timezone.now())
+            return source_checks.CheckResult(url, "ok", timezone.now())
         finally:
             with lock:
                 in_flight[host] -= 1
 
     urls = [f"https://{host}.example/{i}" for host in ("a", "b") for i in range(4)]
-    results = sources.check_urls(urls, concurrency=4, fetch=fetch)
+    results = source_checks.check_urls(urls, concurrency=4, fetch=fetch)
     assert sorted(r.url for r in results) == sorted(urls)
     assert met == [True, True]  # both hosts were in flight together
     assert most == {"a.example": 1, "b.example": 1}  # never two requests to one host
@@ -172,6 +173,15 @@ def test_starter_facts_say_source_cited_not_yet_checked(starter_catalog):
     assert "source cited, not yet checked" in page
     assert "retrieved" not in page
     assert not Fact.objects.exclude(as_of=None).exists()
+
+
+def test_an_editors_date_is_labelled_as_such_and_is_not_a_check(starter_catalog):
+    import datetime as dt
+
+    Fact.objects.filter(tool__slug="claude-4-sonnet").update(as_of=dt.date(2026, 11, 1))
+    page = Client().get("/tools/claude-4-sonnet/").content.decode()
+    assert "as of 1 Nov 2026 (editor's date)" in page
+    assert "source cited, not yet checked" in page
 
 
 def test_a_checked_source_shows_how_long_ago(starter_catalog):
@@ -252,7 +262,7 @@ def test_a_status_change_retires_the_cached_tool_page(
     first = client.get("/tools/claude-4-sonnet/")
     assert "source cited, not yet checked" in first.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        changed = sources.record(sources.check_urls([source_server.base + "/p"]))
+        changed = sources.record(source_checks.check_urls([source_server.base + "/p"]))
     assert changed == [source_server.base + "/p"]
     again = client.get("/tools/claude-4-sonnet/")
     assert again["ETag"] != first["ETag"]
@@ -285,7 +295,7 @@ def test_the_periodic_job_claims_due_sources_once_and_the_task_checks_them(
     assert check_sources_tick() == "sources: nothing due"  # the batch is out
     [task] = dummy_tasks.results
     assert sorted(task.args[0]) == sorted(urls)
-    from toolverdict.catalog.tasks import check_claimed_sources
+    from toolverdict.ingest.tasks import check_claimed_sources
 
     check_claimed_sources.call(*task.args)
     assert set(Source.objects.values_list("outcome", flat=True)) == {"ok"}

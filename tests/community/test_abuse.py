@@ -158,7 +158,7 @@ def test_votes_cannot_be_edited_in_the_admin(tools):
 
 
 def test_never_confirmed_accounts_are_pruned(tools):
-    from toolverdict.community.jobs import prune_unconfirmed_accounts
+    from toolverdict.community.periodic import prune_unconfirmed_accounts
 
     stale = create_member("stale@example.com", confirmed=False, joined_ago=timedelta(days=3))
     stale.set_unusable_password()

@@ -26,7 +26,7 @@ from toolverdict.catalog.models import Fact, Tool
 from toolverdict.core import recovery
 from toolverdict.core.models import TaskRecovery, WorkerHeartbeat
 from toolverdict.ingest.models import PipelineRun, RunStatus
-from toolverdict.ingest.services import claim_run
+from toolverdict.ingest.pipeline import claim_run
 from toolverdict.ingest.tasks import run_daily_pipeline
 from toolverdict.panel.models import Review
 from toolverdict.panel.services import review_tools

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from toolverdict.digest.forms import SignupForm
-from toolverdict.digest.services import InvalidAddress, normalise_email
+from toolverdict.digest.subscriptions import InvalidAddress, normalise_email
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from toolverdict.digest import jobs
+from toolverdict.digest import periodic
 from toolverdict.digest.models import Delivery, DigestSettings, Issue, Subscriber
 
 from .conftest import make_subscribers, make_tool
@@ -76,7 +76,7 @@ def test_sign_up_confirm_receive_unsubscribe_then_nothing(smtp_sink):
     assert reader.status == Subscriber.Status.CONFIRMED
 
     # 3. The schedule composes the week's issue and a real worker sends it.
-    outcome = jobs.tick(now + dt.timedelta(minutes=1))
+    outcome = periodic.tick(now + dt.timedelta(minutes=1))
     assert "composed" in outcome and "sending" in outcome
     run_worker()
     issue = Issue.objects.get()
@@ -112,7 +112,7 @@ def test_sign_up_confirm_receive_unsubscribe_then_nothing(smtp_sink):
     next_week = now + dt.timedelta(days=7)
     make_tool("next-week-agent", created=next_week - dt.timedelta(hours=1))
     before = len(smtp_sink.handler.to("reader@example.com"))
-    jobs.tick(next_week + dt.timedelta(minutes=1))
+    periodic.tick(next_week + dt.timedelta(minutes=1))
     run_worker()
     assert Issue.objects.filter(status=Issue.Status.SENT).count() == 2
     assert len(smtp_sink.handler.to("reader@example.com")) == before

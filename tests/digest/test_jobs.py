@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from toolverdict.digest import jobs
+from toolverdict.digest import periodic
 from toolverdict.digest.models import DigestSettings, Issue
 
 from .conftest import make_tool
@@ -29,7 +29,7 @@ def fresh_tool():
 
 
 def test_nothing_happens_before_the_issue_is_due(fresh_tool):
-    assert jobs.tick(BEFORE_DUE) == "nothing due"
+    assert periodic.tick(BEFORE_DUE) == "nothing due"
     assert Issue.objects.count() == 0
 
 
@@ -37,7 +37,7 @@ def test_hold_for_review_composes_a_draft_and_sends_nothing(
     fresh_tool, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = jobs.tick(DUE)
+        outcome = periodic.tick(DUE)
     issue = Issue.objects.get()
     assert (issue.iso_year, issue.iso_week) == (2026, 48)
     assert issue.status == Issue.Status.DRAFT
@@ -54,7 +54,7 @@ def test_auto_send_composes_and_enqueues_one_send_task(
     # A doubled trigger, minutes later, and another the same week (each tick commits).
     for later in [dt.timedelta(0), dt.timedelta(minutes=1), dt.timedelta(days=2)]:
         with django_capture_on_commit_callbacks(execute=True):
-            jobs.tick(DUE + later)
+            periodic.tick(DUE + later)
     assert Issue.objects.count() == 1
     assert Issue.objects.get().status == Issue.Status.SENDING
     assert digest_tasks() == 1
@@ -64,15 +64,15 @@ def test_auto_send_composes_and_enqueues_one_send_task(
 
 def test_a_missed_trigger_is_made_up_by_the_next_tick(fresh_tool):
     # No tick on Thursday at all; the first one comes Sunday night.
-    jobs.tick(dt.datetime(2026, 11, 29, 23, 59, tzinfo=dt.UTC))
+    periodic.tick(dt.datetime(2026, 11, 29, 23, 59, tzinfo=dt.UTC))
     assert Issue.objects.filter(iso_year=2026, iso_week=48).exists()
 
 
 def test_next_week_gets_its_own_issue_and_this_week_is_not_repeated(fresh_tool):
-    jobs.tick(DUE)
+    periodic.tick(DUE)
     make_tool("next-agent", created=DUE + dt.timedelta(days=3))
-    jobs.tick(DUE + dt.timedelta(days=7))
-    jobs.tick(DUE + dt.timedelta(days=7, hours=1))
+    periodic.tick(DUE + dt.timedelta(days=7))
+    periodic.tick(DUE + dt.timedelta(days=7, hours=1))
     weeks = sorted(Issue.objects.values_list("iso_week", flat=True))
     assert weeks == [48, 49]
     week49 = Issue.objects.get(iso_week=49)
@@ -80,15 +80,15 @@ def test_next_week_gets_its_own_issue_and_this_week_is_not_repeated(fresh_tool):
 
 
 def test_editor_approval_is_picked_up_by_the_tick(fresh_tool, django_capture_on_commit_callbacks):
-    jobs.tick(DUE)
+    periodic.tick(DUE)
     Issue.objects.update(status=Issue.Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
-        assert "sending 2026-w48" in jobs.tick(DUE + dt.timedelta(hours=1))
+        assert "sending 2026-w48" in periodic.tick(DUE + dt.timedelta(hours=1))
     assert digest_tasks() == 1
 
 
 def test_stalled_send_is_resumed_once(fresh_tool, django_capture_on_commit_callbacks):
-    jobs.tick(DUE)
+    periodic.tick(DUE)
     Issue.objects.update(
         status=Issue.Status.SENDING,
         send_enqueued_at=DUE - dt.timedelta(hours=1),
@@ -96,19 +96,19 @@ def test_stalled_send_is_resumed_once(fresh_tool, django_capture_on_commit_callb
         lease_until=DUE - dt.timedelta(minutes=30),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert "resumed 2026-w48" in jobs.tick(DUE + dt.timedelta(minutes=5))
+        assert "resumed 2026-w48" in periodic.tick(DUE + dt.timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        assert "resumed" not in jobs.tick(DUE + dt.timedelta(minutes=6))
+        assert "resumed" not in periodic.tick(DUE + dt.timedelta(minutes=6))
     # Even long after, a resume task still waiting in the queue is not doubled.
     with django_capture_on_commit_callbacks(execute=True):
-        assert "resumed" not in jobs.tick(DUE + dt.timedelta(hours=6))
+        assert "resumed" not in periodic.tick(DUE + dt.timedelta(hours=6))
     assert digest_tasks() == 1
 
 
 def test_tick_is_registered_with_the_scheduler():
     from django.conf import settings
 
-    assert "toolverdict.digest.jobs.tick" in settings.TOOLVERDICT_PERIODIC_JOBS
+    assert "toolverdict.digest.periodic.tick" in settings.TOOLVERDICT_PERIODIC_JOBS
 
 
 def test_addresses_never_confirmed_are_forgotten_after_30_days():
@@ -123,7 +123,7 @@ def test_addresses_never_confirmed_are_forgotten_after_30_days():
         created_at=DUE - dt.timedelta(days=31)
     )
     Subscriber.objects.filter(pk=recent.pk).update(created_at=DUE - dt.timedelta(days=29))
-    assert "forgot 1 unconfirmed address(es)" in jobs.tick(BEFORE_DUE)
+    assert "forgot 1 unconfirmed address(es)" in periodic.tick(BEFORE_DUE)
     assert set(Subscriber.objects.values_list("email", flat=True)) == {
         "recent@example.com",
         "member@example.com",

@@ -8,7 +8,7 @@ from django.db import IntegrityError
 from django.test import override_settings
 from django.urls import reverse
 
-from toolverdict.digest import services
+from toolverdict.digest import subscriptions
 from toolverdict.digest.models import Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +158,7 @@ def test_expired_token_gets_the_expired_page(client, monkeypatch):
     subscriber = Subscriber.objects.create(email="reader@example.com")
     real_time = signing.time.time
     monkeypatch.setattr(signing.time, "time", lambda: real_time() - 4 * 86400)
-    old = services.confirmation_token(subscriber)
+    old = subscriptions.confirmation_token(subscriber)
     monkeypatch.setattr(signing.time, "time", real_time)
     response = client.post(reverse("digest:confirm"), {"token": old})
     assert response.status_code == 410
@@ -169,7 +169,7 @@ def test_expired_token_gets_the_expired_page(client, monkeypatch):
 
 def test_only_the_newest_confirmation_link_works(client):
     subscriber = Subscriber.objects.create(email="reader@example.com")
-    first = services.confirmation_token(subscriber)
+    first = subscriptions.confirmation_token(subscriber)
     Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=None)
     subscribe(client, "reader@example.com")
     assert client.post(reverse("digest:confirm"), {"token": first}).status_code == 400
@@ -209,7 +209,10 @@ def test_a_failed_confirmation_mail_does_not_start_the_cooldown(client, smtp_sin
     assert len(delivered) == 1
     body = delivered[0].message.get_body(preferencelist=("plain",)).get_content()
     token = next(line for line in body.splitlines() if "token=" in line).split("token=", 1)[1]
-    assert services.check_confirmation(token.strip()).outcome is services.ConfirmOutcome.VALID
+    assert (
+        subscriptions.check_confirmation(token.strip()).outcome
+        is subscriptions.ConfirmOutcome.VALID
+    )
 
     # Once a mail did go out, the cooldown holds as before.
     assert subscribe(client, "reader@example.com").status_code == 200
@@ -224,4 +227,7 @@ def test_a_failed_mail_keeps_the_link_that_did_arrive(client, smtp_sink):
     Subscriber.objects.update(confirmation_sent_at=None)  # the cooldown has passed
     smtp_sink.handler.rcpt_replies["reader@example.com"] = ["451 4.3.0 Try again later"]
     assert subscribe(client, "reader@example.com").status_code == 503
-    assert services.check_confirmation(token.strip()).outcome is services.ConfirmOutcome.VALID
+    assert (
+        subscriptions.check_confirmation(token.strip()).outcome
+        is subscriptions.ConfirmOutcome.VALID
+    )

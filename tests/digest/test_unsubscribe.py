@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from toolverdict.digest import services
+from toolverdict.digest import subscriptions
 from toolverdict.digest.models import Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_unknown_or_tampered_key_is_refused(client, member):
 
 
 def test_unsubscribing_voids_old_confirmation_links(client, member):
-    token = services.confirmation_token(member)
+    token = subscriptions.confirmation_token(member)
     client.post(reverse("digest:unsubscribe", args=[member.unsubscribe_key]))
     response = client.post(reverse("digest:confirm"), {"token": token})
     assert response.status_code == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolverdict.ingest.services import name_from_title, unique_slug
+from toolverdict.ingest.naming import name_from_title, unique_slug
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_unique_slug_follows_catalog_rules():
     ],
 )
 def test_generated_slugs_have_no_vs_segment(name, slug):
-    from toolverdict.catalog.schema import _no_vs
+    from toolverdict.catalog.file_format import _no_vs
 
     made = unique_slug(name, lambda s: False)
     assert made == slug

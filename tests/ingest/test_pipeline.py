@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.signals import tools_changed
-from toolverdict.ingest import jobs, services
+from toolverdict.ingest import candidates, periodic, pipeline, publishing
 from toolverdict.ingest.models import (
     Candidate,
     CandidateStatus,
@@ -106,14 +106,14 @@ def test_pipeline_end_to_end_with_failing_feeds(feeds, fake_panel, client):
 
     tools_changed.connect(listener)
     try:
-        run = services.run_pipeline(DAY)
+        run = pipeline.run_pipeline(DAY)
     finally:
         tools_changed.disconnect(listener)
 
     assert run.status == RunStatus.DONE, run.error
     # Each broken feed is recorded against its own feed; the others were read.
     assert set(run.feed_errors) == {str(feeds[name].pk) for name in ("Broken", "Slow", "Huge")}
-    errors = {row.name: row.error for row in services.feed_error_rows(run)}
+    errors = {row.name: row.error for row in candidates.feed_error_rows(run)}
     assert "not a feed" in errors["Broken"]
     assert "timed out" in errors["Slow"]
     assert "too large" in errors["Huge"]
@@ -159,22 +159,22 @@ def test_pipeline_end_to_end_with_failing_feeds(feeds, fake_panel, client):
 
 
 def test_rerun_of_the_same_day_and_the_next_day_import_nothing_new(feeds, fake_panel):
-    first = services.run_pipeline(DAY)
+    first = pipeline.run_pipeline(DAY)
     assert first.imported == 3
     tools = Tool.objects.count()
 
     # Same day, not forced: the finished run is left alone.
-    again = services.run_pipeline(DAY)
+    again = pipeline.run_pipeline(DAY)
     assert again.attempts == 1 and again.imported == 3
 
-    forced = services.run_pipeline(DAY, again=True)
+    forced = pipeline.run_pipeline(DAY, again=True)
     assert forced.status == RunStatus.DONE
     assert forced.attempts == 2
     assert forced.new_entries == 5  # nothing added on the second pass
     assert forced.imported == 3
     assert Tool.objects.count() == tools
 
-    tomorrow = services.run_pipeline(DAY + dt.timedelta(days=1))
+    tomorrow = pipeline.run_pipeline(DAY + dt.timedelta(days=1))
     assert tomorrow.entries_in == 5 and tomorrow.new_entries == 0
     assert (tomorrow.new_candidates, tomorrow.imported) == (0, 0)
     assert Tool.objects.count() == tools
@@ -185,7 +185,7 @@ def test_rerun_of_the_same_day_and_the_next_day_import_nothing_new(feeds, fake_p
 def test_a_new_entry_on_a_later_day_is_imported_and_changed_tools_are_reviewed(
     feeds, fake_panel, feed_server
 ):
-    services.run_pipeline(DAY)
+    pipeline.run_pipeline(DAY)
     feed_server.add(
         "/rss",
         rss(
@@ -199,7 +199,7 @@ def test_a_new_entry_on_a_later_day_is_imported_and_changed_tools_are_reviewed(
     cursor.tagline = "AI code editor, now with agents"
     cursor.save()  # an editor's change since the last run
     fake_panel.calls.clear()
-    run = services.run_pipeline(DAY + dt.timedelta(days=1))
+    run = pipeline.run_pipeline(DAY + dt.timedelta(days=1))
     assert (run.new_entries, run.imported) == (1, 1)
     bolt = Tool.objects.get(slug="bolt-review")
     assert fake_panel.calls == [[bolt.pk, cursor.pk]]
@@ -207,7 +207,7 @@ def test_a_new_entry_on_a_later_day_is_imported_and_changed_tools_are_reviewed(
 
 def test_panel_failure_is_recorded_and_tools_still_publish(feeds, fake_panel):
     fake_panel.fail = True
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.status == RunStatus.DONE
     assert run.panel_note == "panel failed: RuntimeError: model server down"
     assert run.reviewed == 0
@@ -218,7 +218,7 @@ def test_panel_unavailable_is_recorded(feeds, monkeypatch):
     from toolverdict.panel import services as panel_services
 
     monkeypatch.delattr(panel_services, "review_tools", raising=False)
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.status == RunStatus.DONE
     assert run.panel_note == "panel unavailable"
     assert Tool.objects.get(slug="lintly").is_published
@@ -226,9 +226,9 @@ def test_panel_unavailable_is_recorded(feeds, monkeypatch):
 
 def test_review_limit_leaves_the_rest_to_the_panel_queue(feeds, fake_panel, settings):
     settings.TOOLVERDICT_INGEST_REVIEW_LIMIT = 2
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.reviewed == 2
-    new_ids = services.run_tool_ids(run)
+    new_ids = publishing.run_tool_ids(run)
     assert fake_panel.calls == [new_ids[:2]]
     assert new_ids[2:] in fake_panel.enqueued
     assert run.panel_note == "1 more tools left to the panel queue"
@@ -250,7 +250,7 @@ def test_an_entry_the_catalog_schema_rejects_is_marked_invalid(
         ),
     )
     Feed.objects.create(name="Mixed", url=url, category=dev, vendor="x" * 80)
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.status == RunStatus.DONE
     assert (run.new_candidates, run.duplicates, run.imported, run.invalid) == (1, 0, 1, 2)
     assert Tool.objects.get(slug="good-tool").homepage == "https://good.example/"
@@ -262,18 +262,18 @@ def test_an_entry_the_catalog_schema_rejects_is_marked_invalid(
 
 
 def test_a_crash_marks_the_run_failed_and_a_retry_resumes(feeds, fake_panel, monkeypatch):
-    real = services.choose_comparison
+    real = pipeline.choose_comparison
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "choose_comparison", boom)
-    run = services.run_pipeline(DAY)
+    monkeypatch.setattr(pipeline, "choose_comparison", boom)
+    run = pipeline.run_pipeline(DAY)
     assert run.status == RunStatus.FAILED and run.error == "RuntimeError: disk full"
     assert not Tool.objects.get(slug="acme-coder").is_published  # half-done work stays hidden
 
-    monkeypatch.setattr(services, "choose_comparison", real)
-    retry = services.run_pipeline(DAY)
+    monkeypatch.setattr(pipeline, "choose_comparison", real)
+    retry = pipeline.run_pipeline(DAY)
     assert retry.status == RunStatus.DONE and retry.attempts == 2
     assert retry.imported == 3  # nothing imported twice
     assert Tool.objects.get(slug="acme-coder").is_published
@@ -283,11 +283,11 @@ def test_a_crash_marks_the_run_failed_and_a_retry_resumes(feeds, fake_panel, mon
 def test_tick_queues_the_day_once(starter_catalog, dummy_tasks, settings):
     settings.TOOLVERDICT_INGEST_HOUR = 6
     early = dt.datetime(2026, 11, 24, 5, 0, tzinfo=dt.UTC)
-    assert jobs.tick(early) == "ingest: not before 06:00 UTC"
+    assert periodic.tick(early) == "ingest: not before 06:00 UTC"
     assert dummy_tasks.results == []
     now = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
-    assert jobs.tick(now) == "ingest 2026-11-24: queued"
-    assert jobs.tick(now) == "ingest 2026-11-24: queued"  # already queued: not again
+    assert periodic.tick(now) == "ingest 2026-11-24: queued"
+    assert periodic.tick(now) == "ingest 2026-11-24: queued"  # already queued: not again
     assert len(dummy_tasks.results) == 1
     assert dummy_tasks.results[0].args == ["2026-11-24"]
     assert dummy_tasks.results[0].task.queue_name == "ingest"
@@ -296,25 +296,25 @@ def test_tick_queues_the_day_once(starter_catalog, dummy_tasks, settings):
 def test_tick_requeues_a_failed_day_a_few_times(starter_catalog, dummy_tasks):
     now = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
     PipelineRun.objects.create(day=now.date(), status=RunStatus.FAILED, attempts=1, finished_at=now)
-    assert jobs.tick(now) == "ingest 2026-11-24: failed"  # too soon after the failure
-    assert jobs.tick(now + dt.timedelta(minutes=16)) == "ingest 2026-11-24: queued"
+    assert periodic.tick(now) == "ingest 2026-11-24: failed"  # too soon after the failure
+    assert periodic.tick(now + dt.timedelta(minutes=16)) == "ingest 2026-11-24: queued"
     PipelineRun.objects.filter(day=now.date()).update(status=RunStatus.FAILED, attempts=3)
-    assert jobs.tick(now) == "ingest 2026-11-24: failed"
+    assert periodic.tick(now) == "ingest 2026-11-24: failed"
     # A worker that died mid-run: alive for an hour, then taken to be dead.
     PipelineRun.objects.filter(day=now.date()).update(
         status=RunStatus.RUNNING, started_at=now - dt.timedelta(hours=1)
     )
-    assert jobs.tick(now) == "ingest 2026-11-24: running"
+    assert periodic.tick(now) == "ingest 2026-11-24: running"
     later = now + dt.timedelta(hours=1, minutes=1)
-    assert jobs.tick(later) == "ingest 2026-11-24: queued"
+    assert periodic.tick(later) == "ingest 2026-11-24: queued"
     PipelineRun.objects.filter(day=now.date()).update(status=RunStatus.DONE)
-    assert jobs.tick(later) == "ingest 2026-11-24: done"
+    assert periodic.tick(later) == "ingest 2026-11-24: done"
     assert len(dummy_tasks.results) == 2
 
 
 def test_tick_runs_the_pipeline_through_the_task_queue(feeds, fake_panel, immediate_tasks):
     now = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
-    jobs.tick(now)
+    periodic.tick(now)
     run = PipelineRun.objects.get(day=now.date())
     assert run.status == RunStatus.DONE and run.imported == 3
 
@@ -334,7 +334,7 @@ def test_ingest_command_prints_the_run_record(feeds, fake_panel):
 
 
 def test_staff_can_read_run_records_and_others_cannot(feeds, fake_panel, client, django_user_model):
-    services.run_pipeline(DAY)
+    pipeline.run_pipeline(DAY)
     url = reverse("ingest:run", args=["2026-11-24"])
     assert client.get(url).status_code == 302  # to the login page
     staff = django_user_model.objects.create_user("ed", password="pw", is_staff=True)
@@ -357,8 +357,8 @@ def test_failed_persona_reviews_are_counted_in_the_note(monkeypatch):
     monkeypatch.setattr(
         panel_services, "review_tools", lambda ids, model=None: outcomes, raising=False
     )
-    assert services.review([1, 2]) == (2, "1 persona reviews failed")
-    assert services.review([]) == (0, "")
+    assert publishing.review([1, 2]) == (2, "1 persona reviews failed")
+    assert publishing.review([]) == (0, "")
 
 
 def test_a_feed_on_a_private_address_is_refused_and_recorded(
@@ -368,7 +368,7 @@ def test_a_feed_on_a_private_address_is_refused_and_recorded(
     dev = Category.objects.get(slug="developer-tools")
     url = feed_server.add("/rss", rss([("Sneaky", "https://sneaky.example/", "x")]))
     feed = Feed.objects.create(name="Internal", url=url, category=dev)
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.status == RunStatus.DONE
     assert run.feed_errors[str(feed.pk)].startswith("refused: 127.0.0.1 resolves to 127.0.0.1")
     assert "public addresses" in run.feed_errors[str(feed.pk)]
@@ -386,7 +386,7 @@ def test_feeds_with_the_same_name_keep_their_own_errors(
     good_url = feed_server.add("/rss", rss([("Orbit", "https://orbit.example/", "Orbit ships.")]))
     broken = Feed.objects.create(name="Launches", url=broken_url, category=dev)
     Feed.objects.create(name="Launches", url=good_url, category=dev)  # read after the broken one
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.feed_errors == {str(broken.pk): run.feed_errors[str(broken.pk)]}
     assert "not a feed" in run.feed_errors[str(broken.pk)]
     assert run.feeds_read == 1 and Tool.objects.filter(slug="orbit").exists()
@@ -409,7 +409,7 @@ def test_a_dripping_feed_is_recorded_and_the_run_goes_on(
     good = feed_server.add("/rss", rss([("Orbit", "https://orbit.example/", "Orbit ships.")]))
     slow = Feed.objects.create(name="Drip", url=drip, category=dev)
     Feed.objects.create(name="Good", url=good, category=dev)
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.status == RunStatus.DONE
     assert run.feed_errors[str(slow.pk)].startswith("too slow: not complete after 1.5 s")
     assert run.feeds_read == 1 and run.imported == 1
@@ -420,19 +420,19 @@ def test_a_dripping_feed_is_recorded_and_the_run_goes_on(
 def test_entries_of_a_run_that_failed_get_candidates_on_the_next_run_once(
     feeds, fake_panel, monkeypatch
 ):
-    real = services.dedupe_entries
+    real = pipeline.dedupe_entries
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "dedupe_entries", boom)
-    failed = services.run_pipeline(DAY)
+    monkeypatch.setattr(pipeline, "dedupe_entries", boom)
+    failed = pipeline.run_pipeline(DAY)
     assert failed.status == RunStatus.FAILED and failed.new_entries == 5
     assert not Candidate.objects.exists()
-    PipelineRun.objects.filter(pk=failed.pk).update(attempts=jobs.MAX_ATTEMPTS)  # given up
+    PipelineRun.objects.filter(pk=failed.pk).update(attempts=periodic.MAX_ATTEMPTS)  # given up
 
-    monkeypatch.setattr(services, "dedupe_entries", real)
-    nextday = services.run_pipeline(DAY + dt.timedelta(days=1))
+    monkeypatch.setattr(pipeline, "dedupe_entries", real)
+    nextday = pipeline.run_pipeline(DAY + dt.timedelta(days=1))
     assert nextday.status == RunStatus.DONE
     assert nextday.new_entries == 0  # stored the day before, not again
     assert (nextday.new_candidates, nextday.duplicates, nextday.imported) == (3, 2, 3)
@@ -440,7 +440,7 @@ def test_entries_of_a_run_that_failed_get_candidates_on_the_next_run_once(
     assert Tool.objects.get(slug="acme-coder").is_published
 
     # A later forced retry of the failed day finds nothing left to do: one candidate each.
-    retry = services.run_pipeline(DAY, again=True)
+    retry = pipeline.run_pipeline(DAY, again=True)
     assert retry.status == RunStatus.DONE and retry.new_candidates == 0
     assert Candidate.objects.count() == FeedEntry.objects.count() == 5
     assert not FeedEntry.objects.filter(candidate__isnull=True).exists()
@@ -456,7 +456,7 @@ def test_entries_of_a_live_run_are_left_to_it(feeds, fake_panel):
         feed=feeds["Launch RSS"], guid="live", title="Live Tool", link="https://live.example/"
     )
     FeedEntry.objects.filter(pk=entry.pk).update(run=other)
-    run = services.run_pipeline(DAY)
+    run = pipeline.run_pipeline(DAY)
     assert run.status == RunStatus.DONE
     entry.refresh_from_db()
     assert entry.run_id == other.pk and not Candidate.objects.filter(entry=entry).exists()
@@ -465,16 +465,16 @@ def test_entries_of_a_live_run_are_left_to_it(feeds, fake_panel):
 def test_tick_retries_recent_failed_days(starter_catalog, dummy_tasks):
     now = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
     long_ago = now - dt.timedelta(hours=2)
-    for days_back, attempts in ((1, 1), (2, jobs.MAX_ATTEMPTS), (9, 1)):
+    for days_back, attempts in ((1, 1), (2, periodic.MAX_ATTEMPTS), (9, 1)):
         PipelineRun.objects.create(
             day=now.date() - dt.timedelta(days=days_back),
             status=RunStatus.FAILED,
             attempts=attempts,
             finished_at=long_ago,
         )
-    assert jobs.tick(now) == "ingest 2026-11-24: queued; retrying 2026-11-23"
+    assert periodic.tick(now) == "ingest 2026-11-24: queued; retrying 2026-11-23"
     assert sorted(r.args[0] for r in dummy_tasks.results) == ["2026-11-23", "2026-11-24"]
-    assert jobs.tick(now) == "ingest 2026-11-24: queued"  # both already queued
+    assert periodic.tick(now) == "ingest 2026-11-24: queued"  # both already queued
     assert len(dummy_tasks.results) == 2
 
 
@@ -482,7 +482,7 @@ def test_feed_error_rows_read_old_and_orphaned_keys(starter_catalog):
     run = PipelineRun.objects.create(
         day=DAY, feed_errors={"Old Name": "HTTP 500 from the feed server", "99999": "gone"}
     )
-    rows = services.feed_error_rows(run)
+    rows = candidates.feed_error_rows(run)
     assert [(r.name, r.url, r.error) for r in rows] == [
         ("Old Name", "", "HTTP 500 from the feed server"),
         ("feed 99999", "", "gone"),

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from toolverdict.catalog.models import Tool
-from toolverdict.ingest import services
+from toolverdict.ingest import pipeline
 from toolverdict.ingest.models import DailyComparison, Feed, RunStatus
 
 from .conftest import rss
@@ -50,7 +50,7 @@ def test_pipeline_reviews_pairs_and_publishes_with_the_bundled_model(
         name="Launches", url=url, category_id=Tool.objects.get(slug="aider").category_id
     )
 
-    run = services.run_pipeline(dt.date(2026, 11, 24))
+    run = pipeline.run_pipeline(dt.date(2026, 11, 24))
 
     assert run.status == RunStatus.DONE, run.error
     assert (run.imported, run.reviewed, run.published) == (1, 1, 1)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.signals import tools_changed
-from toolverdict.ingest import services
+from toolverdict.ingest import submissions
 from toolverdict.ingest.forms import parse_facts
 from toolverdict.ingest.models import DailyComparison, Submission, SubmissionStatus
 
@@ -52,7 +52,7 @@ def test_a_valid_submission_waits_for_moderation(client, starter_catalog):
         {"key": "languages", "value": "Python and Go", "source": "https://lintly.example/docs"},
         {"key": "free_tier", "value": "3 repositories", "source": "https://lintly.example/pricing"},
     ]
-    assert submission.client_hash == services.client_hash("198.51.100.7")
+    assert submission.client_hash == submissions.client_hash("198.51.100.7")
     assert "198.51.100.7" not in submission.client_hash
     assert not Tool.objects.filter(name="Lintly").exists()  # nothing public yet
 
@@ -194,11 +194,11 @@ def test_approving_twice_or_after_rejection_is_refused(starter_catalog, staff, f
         pricing="free",
         tagline="Once",
     )
-    services.approve_submission(submission, staff)
-    with pytest.raises(services.ModerationError, match="already approved"):
-        services.approve_submission(submission, staff)
-    with pytest.raises(services.ModerationError, match="only a pending"):
-        services.reject_submission(submission, staff)
+    submissions.approve_submission(submission, staff)
+    with pytest.raises(submissions.ModerationError, match="already approved"):
+        submissions.approve_submission(submission, staff)
+    with pytest.raises(submissions.ModerationError, match="only a pending"):
+        submissions.reject_submission(submission, staff)
     assert Tool.objects.filter(name="Twice").count() == 1
 
 
@@ -226,8 +226,8 @@ def test_an_edit_that_breaks_the_schema_blocks_approval(starter_catalog, staff):
         tagline="Ok",
         facts=[{"key": "Bad Key", "value": "v", "source": "https://s.example/"}],
     )
-    with pytest.raises(services.ModerationError, match="facts.0.key"):
-        services.approve_submission(submission, staff)
+    with pytest.raises(submissions.ModerationError, match="facts.0.key"):
+        submissions.approve_submission(submission, staff)
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.PENDING
     assert not Tool.objects.filter(name="Edited").exists()

@@ -16,7 +16,7 @@ from toolverdict.panel.llm.anthropic_api import TOOL_NAME, AnthropicModel
 from toolverdict.panel.llm.openai_compat import OpenAIModel
 from toolverdict.panel.personas import load_personas
 from toolverdict.panel.prompts import RULES, build_prompt
-from toolverdict.panel.schema import json_schema, review_model
+from toolverdict.panel.review_schema import json_schema, review_model
 
 
 @pytest.fixture

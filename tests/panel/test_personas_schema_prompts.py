@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from toolverdict.panel.llm.local import chatml
 from toolverdict.panel.personas import PersonaError, load_personas
 from toolverdict.panel.prompts import RULES, build_prompt
-from toolverdict.panel.schema import CLAIM_MAX, REASON_MAX, json_schema, review_model
+from toolverdict.panel.review_schema import CLAIM_MAX, REASON_MAX, json_schema, review_model
 
 
 def _review(**over):

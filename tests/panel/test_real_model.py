@@ -21,9 +21,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from toolverdict.catalog.file_format import CatalogFile
 from toolverdict.catalog.importer import import_catalog
 from toolverdict.catalog.models import Tool
-from toolverdict.catalog.schema import CatalogFile
 from toolverdict.panel.generation import parse
 from toolverdict.panel.llm import ReviewRequest, weights
 from toolverdict.panel.llm.local import MODEL_ID
@@ -31,7 +31,7 @@ from toolverdict.panel.llm.openai_compat import OpenAIModel
 from toolverdict.panel.models import Review
 from toolverdict.panel.personas import load_personas
 from toolverdict.panel.prompts import build_prompt
-from toolverdict.panel.schema import json_schema, review_model
+from toolverdict.panel.review_schema import json_schema, review_model
 from toolverdict.panel.services import _tools, panel_summaries, review_tools
 from toolverdict.panel.substance import gibberish_problems
 

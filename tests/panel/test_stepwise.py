@@ -10,7 +10,7 @@ from toolverdict.panel.generation import style_for
 from toolverdict.panel.models import Claim, Review
 from toolverdict.panel.personas import load_personas
 from toolverdict.panel.prompts import RULES, prompt_version
-from toolverdict.panel.schema import ANSWER_MAX
+from toolverdict.panel.review_schema import ANSWER_MAX
 from toolverdict.panel.services import panel_summaries, review_tools
 
 from .fakes import ScriptedModel, StepwiseModel, stepwise_answer

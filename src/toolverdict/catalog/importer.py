@@ -15,8 +15,8 @@ from typing import Any
 from django.db import transaction
 from pydantic import ValidationError
 
+from .file_format import CatalogFile, ToolIn
 from .models import Category, Fact, PricePoint, Tool
-from .schema import CatalogFile, ToolIn
 from .signals import tools_changed
 
 

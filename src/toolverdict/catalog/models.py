@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-# The same rule as the import schema (catalog/schema.py), so admin forms cannot save a slug
+# The same rule as the import schema (catalog/file_format.py), so admin forms cannot save a slug
 # that the comparison URLs cannot route.
 slug_format = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lowercase letters, digits and single hyphens."

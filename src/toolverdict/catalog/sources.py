@@ -1,17 +1,12 @@
-"""Source checks: fetch every cited URL and record what the fetch found.
+"""The record of source checks: which URLs are cited, which are due a check, what the last
+check found, and what a page says about each.
 
 A fact (or price point) cites a URL. Nothing in the catalog file says the URL was ever
-fetched; only a check here records that, in ``Source`` (one row per URL): when it was
-checked, the outcome (reachable, HTTP error, unreachable, refused by the address guard,
-too large), the HTTP status, the final URL after redirects and a SHA-256 of the body. A
-check says the page answered; it does not say the page still states the fact.
-
-Fetching follows the ingest's rules (ingest/feeds.py): every connection, redirects
-included, goes through the address guard, so a cited URL cannot make this server reach
-its own network; timeouts, an overall deadline and a size limit bound each fetch; a
-descriptive User-Agent names the checker. Requests to one host go one at a time, each
-``TOOLVERDICT_SOURCES_HOST_INTERVAL`` seconds after the previous answer, while up to
-``TOOLVERDICT_SOURCES_CONCURRENCY`` hosts are checked at once.
+fetched; only a check records that, in ``Source`` (one row per URL): when it was checked,
+the outcome (reachable, HTTP error, unreachable, refused by the address guard, too
+large), the HTTP status, the final URL after redirects and a SHA-256 of the body. A check
+says the page answered; it does not say the page still states the fact. The fetching
+itself is the ingest's (ingest/source_checks.py: the catalog reaches no network).
 
 What a page shows for a source (``source_status``): "source cited, not yet checked" until
 a check ran; "checked N days ago"; "source unreachable" after a check that did not reach
@@ -21,41 +16,20 @@ the page; "stale" when the last check that reached it is older than
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
-import logging
-import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-import httpx2 as httpx
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from toolverdict import __version__
-
 from .models import Fact, PricePoint, Source
+from .signals import sources_changed
 
-log = logging.getLogger(__name__)
-
-MAX_REDIRECTS = 5
-_REDIRECT_CODES = (301, 302, 303, 307, 308)
 # A claimed batch belongs to its task for this long; a worker that died frees it after.
 CLAIM_LEASE = dt.timedelta(hours=1)
-
-
-def user_agent() -> str:
-    """Names the checker and where its operator publishes what it does."""
-    return (
-        f"toolverdict-source-check/{__version__} "
-        f"(+{settings.SITE_URL}/data/; checks that pages cited by the catalog are reachable)"
-    )
 
 
 @dataclass(frozen=True)
@@ -69,157 +43,6 @@ class CheckResult:
     final_url: str = ""
     content_sha256: str = ""
     detail: str = ""
-
-
-def source_client(timeout: float | None = None) -> httpx.Client:
-    """An HTTP client whose every connection (redirect hops included) passes the ingest's
-    address guard; one per host batch, so its connections are reused."""
-    from toolverdict.ingest.feeds import guarded_transport
-
-    timeout = settings.TOOLVERDICT_SOURCES_TIMEOUT if timeout is None else timeout
-    return httpx.Client(
-        transport=guarded_transport(),
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,
-        headers={"User-Agent": user_agent(), "Accept": "*/*"},
-        trust_env=False,
-    )
-
-
-def fetch_source(
-    url: str,
-    *,
-    client: httpx.Client | None = None,
-    timeout: float | None = None,
-    max_bytes: int | None = None,
-) -> CheckResult:
-    """GET ``url`` through the address guard and record the outcome; never raises for a
-    network or HTTP problem (that is the outcome)."""
-    from toolverdict.ingest.feeds import AddressRefused, FeedError
-
-    timeout = settings.TOOLVERDICT_SOURCES_TIMEOUT if timeout is None else timeout
-    max_bytes = settings.TOOLVERDICT_SOURCES_MAX_BYTES if max_bytes is None else max_bytes
-    now = timezone.now()
-    deadline = time.monotonic() + 3 * timeout
-
-    def result(outcome: str, detail: str = "", **kwargs) -> CheckResult:
-        return CheckResult(url=url, outcome=outcome, checked_at=now, detail=detail[:300], **kwargs)
-
-    own = client is None
-    if client is None:
-        client = source_client(timeout)
-    try:
-        with client if own else contextlib.nullcontext(client):  # the caller closes theirs
-            target = httpx.URL(url)
-            for _hop in range(MAX_REDIRECTS + 1):
-                if target.scheme not in ("http", "https"):
-                    return result(
-                        Source.Outcome.UNREACHABLE, f"redirected to a {target.scheme!r} URL"
-                    )
-                with client.stream("GET", target) as response:
-                    location = response.headers.get("location")
-                    if response.status_code in _REDIRECT_CODES and location:
-                        target = response.url.join(location)
-                        continue
-                    final = str(response.url)[:2000]
-                    status = response.status_code
-                    if status >= 400:
-                        return result(
-                            Source.Outcome.HTTP_ERROR,
-                            f"HTTP {status}",
-                            http_status=status,
-                            final_url=final,
-                        )
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
-                        return result(
-                            Source.Outcome.TOO_LARGE,
-                            f"{int(declared):,} bytes (limit {max_bytes:,})",
-                            http_status=status,
-                            final_url=final,
-                        )
-                    digest = hashlib.sha256()
-                    size = 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            return result(
-                                Source.Outcome.TOO_LARGE,
-                                f"more than {max_bytes:,} bytes",
-                                http_status=status,
-                                final_url=final,
-                            )
-                        if time.monotonic() > deadline:
-                            return result(
-                                Source.Outcome.UNREACHABLE,
-                                f"too slow: not complete after {3 * timeout:g} s",
-                                http_status=status,
-                                final_url=final,
-                            )
-                        digest.update(chunk)
-                    return result(
-                        Source.Outcome.OK,
-                        http_status=status,
-                        final_url=final,
-                        content_sha256=digest.hexdigest(),
-                    )
-            return result(Source.Outcome.UNREACHABLE, f"more than {MAX_REDIRECTS} redirects")
-    except AddressRefused as exc:
-        return result(Source.Outcome.REFUSED, str(exc))
-    except FeedError as exc:  # the host name does not resolve
-        return result(Source.Outcome.UNREACHABLE, str(exc))
-    except httpx.TimeoutException as exc:
-        return result(
-            Source.Outcome.UNREACHABLE, f"timed out after {timeout:g} s ({type(exc).__name__})"
-        )
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return result(Source.Outcome.UNREACHABLE, f"{type(exc).__name__}: {str(exc)[:200]}")
-
-
-def host_of(url: str) -> str:
-    """The host a URL's first request goes to: the unit of the polite rate."""
-    return (urlsplit(url).hostname or "").lower()
-
-
-def check_urls(
-    urls: Iterable[str],
-    *,
-    interval: float | None = None,
-    concurrency: int | None = None,
-    fetch: Callable[[str], CheckResult] = fetch_source,
-) -> list[CheckResult]:
-    """Fetch every URL: one host's URLs one after another, each ``interval`` seconds after
-    the previous answer, several hosts at once. Results come back in host order."""
-    interval = settings.TOOLVERDICT_SOURCES_HOST_INTERVAL if interval is None else interval
-    concurrency = settings.TOOLVERDICT_SOURCES_CONCURRENCY if concurrency is None else concurrency
-    by_host: dict[str, list[str]] = defaultdict(list)
-    for url in dict.fromkeys(urls):
-        by_host[host_of(url)].append(url)
-
-    def one_host(host_urls: list[str]) -> list[CheckResult]:
-        results: list[CheckResult] = []
-        last: float | None = None
-        # The real fetch shares one client per host: its connection is kept alive.
-        client = source_client() if fetch is fetch_source else None
-        try:
-            for url in host_urls:
-                if last is not None:
-                    wait = last + interval - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
-                results.append(fetch_source(url, client=client) if client else fetch(url))
-                # Counted from the end of the answer: the host sees at least ``interval``
-                # seconds between two requests, whatever the connection set-up took.
-                last = time.monotonic()
-        finally:
-            if client is not None:
-                client.close()
-        return results
-
-    if not by_host:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(by_host)))) as pool:
-        return [r for batch in pool.map(one_host, by_host.values()) for r in batch]
 
 
 # --- which URLs ---------------------------------------------------------------------------
@@ -352,10 +175,9 @@ def tools_citing(urls: Iterable[str]) -> set[int]:
 
 
 def record(results: Sequence[CheckResult], now: dt.datetime | None = None) -> list[str]:
-    """Store check results in one transaction and release their claim; retires the pages
-    of the tools whose source status changed (on commit). Returns the changed URLs."""
-    from toolverdict.pagecache.versions import invalidate
-
+    """Store check results in one transaction and release their claim. Returns the URLs
+    whose status as pages show it changed; ``sources_changed`` announces them (with the
+    tools citing them) once the transaction commits."""
     now = now or timezone.now()
     changed: list[str] = []
     with transaction.atomic():
@@ -381,25 +203,12 @@ def record(results: Sequence[CheckResult], now: dt.datetime | None = None) -> li
             source.save()
             if _display_key(source, now) != before:
                 changed.append(r.url)
-        tool_ids = tools_citing(changed)
+        tool_ids = sorted(tools_citing(changed))
         if tool_ids:
-            invalidate(tools=tool_ids)
+            transaction.on_commit(
+                lambda: sources_changed.send(sender=Source, urls=changed, tool_ids=tool_ids)
+            )
     return changed
-
-
-def check_sources(
-    urls: Iterable[str] | None = None, *, progress: Callable[[CheckResult], None] | None = None
-) -> list[CheckResult]:
-    """Check ``urls`` (default: every cited URL) and record the results."""
-    if urls is None:
-        sync_sources()
-        urls = sorted(Source.objects.values_list("url", flat=True))
-    results = check_urls(urls)
-    if progress:
-        for r in results:
-            progress(r)
-    record(results)
-    return results
 
 
 def stale_or_dead(now: dt.datetime | None = None) -> dict[str, SourceStatus]:

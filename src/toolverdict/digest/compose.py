@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from toolverdict.catalog.models import Tool
 from toolverdict.catalog.services import canonical_pair
-from toolverdict.compare.services import pricing_models_line
+from toolverdict.pages.comparison import pricing_models_line
 from toolverdict.panel.services import PanelSummary, panel_summaries
 
 from .models import Issue, Section

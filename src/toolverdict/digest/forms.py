@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .services import InvalidAddress, normalise_email
+from .subscriptions import InvalidAddress, normalise_email
 
 
 class SignupForm(forms.Form):

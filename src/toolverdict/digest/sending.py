@@ -40,7 +40,7 @@ from toolverdict.pagecache.versions import invalidate
 
 from .models import Delivery, Issue, Subscriber
 from .rendering import build_message, message_id, render_issue
-from .services import unsubscribe_url_for_key
+from .subscriptions import unsubscribe_url_for_key
 from .transport import (
     AmbiguousError,
     ConnectionFailed,

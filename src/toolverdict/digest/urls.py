@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .feeds import IssueFeed
+from .atom_feed import IssueFeed
 
 app_name = "digest"
 

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from toolverdict.core.net import client_ip
 
-from . import services
+from . import subscriptions
 from .forms import SignupForm
 from .models import Issue
 from .rendering import issue_context
-from .services import ConfirmOutcome
+from .subscriptions import ConfirmOutcome
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             "Cross-site sign-ups are refused.", status=403, content_type="text/plain"
         )
     form = SignupForm(request.POST)
-    if not services.signup_allowed(client_ip(request) or "unknown"):
+    if not subscriptions.signup_allowed(client_ip(request) or "unknown"):
         return _signup_response(
             request, "digest/signup_result.html", {"signup_state": "limited", "form": form}, 429
         )
@@ -71,7 +71,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             request, "digest/signup_result.html", {"signup_state": "invalid", "form": form}, 400
         )
     try:
-        services.request_subscription(form.cleaned_data["email"])
+        subscriptions.request_subscription(form.cleaned_data["email"])
     except Exception:  # noqa: BLE001 - the mail server failing must not leak as a 500
         log.exception("could not send the subscription mail")
         return _signup_response(
@@ -86,9 +86,9 @@ def confirm(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
     token = token or ""
     if request.method == "POST":
-        result = services.confirm(token)
+        result = subscriptions.confirm(token)
     else:
-        result = services.check_confirmation(token)
+        result = subscriptions.check_confirmation(token)
     status = {
         ConfirmOutcome.EXPIRED: 410,
         ConfirmOutcome.INVALID: 400,
@@ -106,11 +106,11 @@ def confirm(request: HttpRequest) -> HttpResponse:
 def unsubscribe(request: HttpRequest, key: str) -> HttpResponse:
     """GET: a page with an Unsubscribe button. POST: unsubscribe (RFC 8058 one-click too)."""
     if request.method == "POST":
-        subscriber = services.unsubscribe(key)
+        subscriber = subscriptions.unsubscribe(key)
         if subscriber is None:
             return render(request, "digest/unsubscribe.html", {"state": "invalid"}, status=404)
         return render(request, "digest/unsubscribe.html", {"state": "done"})
-    subscriber = services.subscriber_for_key(key)
+    subscriber = subscriptions.subscriber_for_key(key)
     if subscriber is None:
         return render(request, "digest/unsubscribe.html", {"state": "invalid"}, status=404)
     return render(

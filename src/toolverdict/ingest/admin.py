@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from . import services
+from . import candidates, submissions
 from .models import Candidate, DailyComparison, Feed, FeedEntry, PipelineRun, Submission
 
 
@@ -61,8 +61,8 @@ class SubmissionAdmin(admin.ModelAdmin):
     def approve(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         for submission in queryset:
             try:
-                tool = services.approve_submission(submission, request.user)
-            except services.ModerationError as exc:
+                tool = submissions.approve_submission(submission, request.user)
+            except submissions.ModerationError as exc:
                 self.message_user(request, f"{submission.name}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"Approved {tool.name}.", messages.SUCCESS)
@@ -71,8 +71,8 @@ class SubmissionAdmin(admin.ModelAdmin):
     def reject(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         for submission in queryset:
             try:
-                services.reject_submission(submission, request.user)
-            except services.ModerationError as exc:
+                submissions.reject_submission(submission, request.user)
+            except submissions.ModerationError as exc:
                 self.message_user(request, f"{submission.name}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"Rejected {submission.name}.", messages.SUCCESS)
@@ -104,7 +104,7 @@ class PipelineRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Feed errors (name, address)")
     def feed_error_list(self, run: PipelineRun) -> SafeString | str:
-        rows = services.feed_error_rows(run)
+        rows = candidates.feed_error_rows(run)
         if not rows:
             return "-"
         # format_html_join escapes every value: names, addresses and errors are untrusted.

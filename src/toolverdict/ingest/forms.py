@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from pydantic import ValidationError as SchemaError
 
+from toolverdict.catalog.file_format import ToolIn
 from toolverdict.catalog.models import Category, Pricing
-from toolverdict.catalog.schema import ToolIn
 
 from .models import Submission
 

@@ -2,8 +2,8 @@
 daily pipeline's run record with the comparisons it chose.
 
 Everything here is bookkeeping around the catalog: a tool only ever enters the catalog
-through ``toolverdict.catalog.importer`` (see services.py), so these tables say where a
-tool came from and what the pipeline did with it, never what the tool is.
+through ``toolverdict.catalog.importer`` (see candidates.py and submissions.py), so these
+tables say where a tool came from and what the pipeline did with it, never what the tool is.
 """
 
 from __future__ import annotations

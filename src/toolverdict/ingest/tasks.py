@@ -13,7 +13,7 @@ from toolverdict.core.recovery import on_release
 @task(queue_name="ingest")
 def run_daily_pipeline(day: str) -> str:
     """Run the pipeline for ``day`` (ISO date); a finished day is left alone."""
-    from .services import run_pipeline
+    from .pipeline import run_pipeline
 
     run = run_pipeline(dt.date.fromisoformat(day))
     return f"{run.day}: {run.status}"
@@ -24,7 +24,7 @@ def release_daily_pipeline(args: list, kwargs: dict, final: bool) -> None:
     """The worker running ``day`` died (or was stopped): its run is no longer running.
 
     Back to "queued" for the requeued task to claim, or "failed" when the task is given
-    up (the periodic job retries failed days, see jobs.py).
+    up (the periodic job retries failed days, see periodic.py).
     """
     from .models import PipelineRun, RunStatus
 
@@ -51,7 +51,20 @@ def running_elsewhere(day: dt.date) -> bool:
 @task(queue_name="ingest")
 def follow_up_tool(tool_id: int) -> str:
     """Panel review and comparison for a tool an editor just approved."""
-    from .services import follow_up
+    from .submissions import follow_up
 
     reviewed, note, made = follow_up(tool_id)
     return f"reviewed {reviewed}, comparisons {len(made)}" + (f" ({note})" if note else "")
+
+
+@task(queue_name="ingest")
+def check_claimed_sources(urls: list[str]) -> str:
+    """Check a batch of sources the periodic job claimed; recording releases the claim."""
+    from toolverdict.catalog.sources import record
+
+    from .source_checks import check_urls
+
+    results = check_urls(urls)
+    changed = record(results)
+    ok = sum(r.outcome == "ok" for r in results)
+    return f"checked {len(results)} source(s): {ok} reachable, {len(changed)} changed status"

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from toolverdict.core.net import client_ip
 
-from . import services
+from . import submissions
+from .candidates import feed_error_rows
 from .forms import SubmissionForm
 from .models import (
     Candidate,
@@ -33,8 +34,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         if form.is_bot:
             # Look like success, so the bot learns nothing; nothing is stored.
             return redirect("ingest:submit_thanks")
-        client = services.client_hash(client_ip(request))
-        if services.rate_limited(client):
+        client = submissions.client_hash(client_ip(request))
+        if submissions.rate_limited(client):
             return render(
                 request,
                 "ingest/submit.html",
@@ -62,7 +63,7 @@ def moderation(request: HttpRequest) -> HttpResponse:
         .select_related("category")
         .order_by("created_at", "pk")[:100]
     )
-    duplicates = services.possible_duplicates(pending)
+    duplicates = submissions.possible_duplicates(pending)
     recent = Submission.objects.exclude(status=SubmissionStatus.PENDING).select_related(
         "tool", "moderator"
     )[:20]
@@ -82,14 +83,14 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     submission = get_object_or_404(Submission, pk=pk)
     try:
         if action == "approve":
-            tool = services.approve_submission(submission, request.user)
+            tool = submissions.approve_submission(submission, request.user)
             messages.success(request, f"Approved: {tool.name} is in the catalog.")
         elif action == "reject":
-            services.reject_submission(submission, request.user, request.POST.get("note", ""))
+            submissions.reject_submission(submission, request.user, request.POST.get("note", ""))
             messages.success(request, f"Rejected: {submission.name}.")
         else:
             raise Http404("Unknown action")
-    except services.ModerationError as exc:
+    except submissions.ModerationError as exc:
         messages.error(request, f"{submission.name}: {exc}")
     return redirect("ingest:moderation")
 
@@ -117,6 +118,6 @@ def run_detail(request: HttpRequest, day: str) -> HttpResponse:
             "run": run,
             "candidates": candidates[:500],
             "comparisons": comparisons,
-            "feed_errors": services.feed_error_rows(run),
+            "feed_errors": feed_error_rows(run),
         },
     )

@@ -29,7 +29,7 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     "catalog:category": _category,
     "catalog:search": lambda: ["catalog"],
     # The open-data page links the newest dumps: the export job bumps "data".
-    "catalog:data": lambda: ["data"],
+    "opendata:data": lambda: ["data"],
     "compare:pair": _pair,
     "community:rankings": lambda: ["catalog", "votes"],
     "community:rankings_category": _category,

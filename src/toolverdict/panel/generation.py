@@ -31,7 +31,7 @@ from .dossier import Dossier
 from .llm import Generation, ModelError, ReviewModel, ReviewRequest
 from .personas import Persona
 from .prompts import Message, build_prompt, question_block, verdict_block
-from .schema import (
+from .review_schema import (
     ANSWER_MAX,
     VERDICT_REASON_MAX,
     answer_model,

@@ -1,4 +1,4 @@
-"""Panel personas as data: each ``personas/*.toml`` file is one reviewer lens.
+"""Panel personas as data: each ``data/personas/*.toml`` file is one reviewer lens.
 
 An editor adds or changes a persona by editing a TOML file (or by pointing
 ``TOOLVERDICT_PERSONAS_DIR`` at a folder of them); the review schema takes its section
@@ -15,7 +15,7 @@ from typing import Annotated
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-DEFAULT_DIR = Path(__file__).resolve().parent / "personas"
+DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "personas"
 
 _Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")]
 

@@ -140,7 +140,7 @@ def prompt_version(persona: Persona, style: str = "whole") -> str:
     editing any of them re-reviews instead of reusing reviews written from the old text.
     """
     from .dossier import Evidence
-    from .schema import answer_model, json_schema, review_model, verdict_model
+    from .review_schema import answer_model, json_schema, review_model, verdict_model
 
     # The schema depends on the dossier only through its evidence ids; a fixed stand-in
     # dossier makes the hash follow the schema's own definition.

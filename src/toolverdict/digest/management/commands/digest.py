@@ -6,8 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from toolverdict.digest.jobs import tick
 from toolverdict.digest.models import Delivery, Issue
+from toolverdict.digest.periodic import tick
 from toolverdict.digest.sending import SendAborted, resolve_unknown, send_issue
 
 

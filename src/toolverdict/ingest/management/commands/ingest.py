@@ -7,8 +7,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from toolverdict.ingest.candidates import feed_error_rows
 from toolverdict.ingest.models import PipelineRun, RunStatus
-from toolverdict.ingest.services import feed_error_rows, run_pipeline
+from toolverdict.ingest.pipeline import run_pipeline
 
 
 def _day(value: str) -> dt.date:

@@ -1,0 +1,219 @@
+"""The read-only JSON API (django-ninja): tools, categories and comparisons.
+
+The OpenAPI schema is served at /api/openapi.json. Pydantic schemas here are the public
+contract; they expose the same figures as the pages, computed by the same services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, NinjaAPI, Schema, Status
+
+from toolverdict import __version__
+from toolverdict.catalog.models import Category, Tool
+from toolverdict.catalog.services import canonical_pair, tools_with_details
+from toolverdict.catalog.sources import statuses_for
+from toolverdict.community.services import community_figures
+from toolverdict.pages.comparison import comparison
+from toolverdict.panel.services import panel_summaries
+
+api = NinjaAPI(
+    title="toolverdict API",
+    version=__version__,
+    description="Read-only access to the catalog, panel verdicts and comparisons.",
+    docs_url=None,  # the interactive docs page loads assets from a CDN; the schema is enough
+    urls_namespace="api",
+)
+
+
+class CategoryOut(Schema):
+    slug: str
+    name: str
+    description: str
+
+
+class PricePointOut(Schema):
+    tier: str
+    amount: Decimal
+    currency: str
+    unit: str
+    source: str
+
+
+class SourceCheckOut(Schema):
+    state: str = Field(description="unchecked | ok | unreachable | stale")
+    label: str = Field(description='What the page says, e.g. "checked 3 days ago"')
+    checked_at: dt.datetime | None = Field(
+        description="The last check that reached the page (unreachable: the failed check)"
+    )
+
+
+class FactOut(Schema):
+    key: str
+    value: str
+    source: str
+    as_of: dt.date | None = Field(
+        description="The editor's own date for the fact, if the catalog gives one; not a check"
+    )
+    check: SourceCheckOut = Field(description="What the last check of the source found")
+
+
+class ToolOut(Schema):
+    slug: str
+    name: str
+    vendor: str
+    category: str
+    tagline: str
+    pricing: str
+    entry_price: str
+    homepage: str
+    url: str
+    panel_ship_pct: int | None = Field(
+        description="Share of published reviews saying ship; null with fewer than 3 published"
+    )
+    panel_reviews: int = Field(description="Published reviews behind panel_ship_pct")
+    panel_reviewers: int = Field(description="Current reviews in all, published or not")
+    community_pct: int | None
+    community_votes: int
+
+
+class ToolDetailOut(ToolOut):
+    description: str
+    license: str
+    release_date: dt.date | None
+    context_window: int | None
+    price_points: list[PricePointOut]
+    facts: list[FactOut]
+
+
+class PersonaTake(Schema):
+    persona: str
+    verdict: str | None
+    reason: str | None
+
+
+class ComparisonOut(Schema):
+    title: str
+    url: str
+    tools: list[ToolDetailOut]
+    pricing_read: list[str]
+    scorecard: dict[str, list[PersonaTake]]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:
+    data = {
+        "slug": tool.slug,
+        "name": tool.name,
+        "vendor": tool.vendor,
+        "category": tool.category.slug,
+        "tagline": tool.tagline,
+        "pricing": tool.pricing,
+        "entry_price": tool.entry_price,
+        "homepage": tool.homepage,
+        "url": tool.get_absolute_url(),
+        "panel_ship_pct": panel.ship_pct,
+        "panel_reviews": panel.valid,
+        "panel_reviewers": len(panel.reviews),
+        "community_pct": community.pct,
+        "community_votes": community.votes,
+    }
+    if detail:
+        checks = statuses_for(f.source_url for f in tool.facts.all())
+        data.update(
+            {
+                "description": tool.description,
+                "license": tool.license,
+                "release_date": tool.release_date,
+                "context_window": tool.context_window,
+                "price_points": [
+                    {
+                        "tier": p.tier,
+                        "amount": p.amount,
+                        "currency": p.currency,
+                        "unit": p.unit,
+                        "source": p.source_url,
+                    }
+                    for p in tool.price_points.all()
+                ],
+                "facts": [
+                    {
+                        "key": f.key,
+                        "value": f.value,
+                        "source": f.source_url,
+                        "as_of": f.as_of,
+                        "check": {
+                            "state": checks[f.source_url].state,
+                            "label": checks[f.source_url].label,
+                            "checked_at": checks[f.source_url].checked_at,
+                        },
+                    }
+                    for f in tool.facts.all()
+                ],
+            }
+        )
+    return data
+
+
+@api.get("/categories", response=list[CategoryOut], tags=["catalog"])
+def list_categories(request: HttpRequest):
+    return list(Category.objects.order_by("name"))
+
+
+@api.get("/tools", response=list[ToolOut], tags=["catalog"])
+def list_tools(request: HttpRequest, category: str | None = None, q: str | None = None):
+    """Published tools, optionally filtered by category slug or searched (name, vendor, tagline)."""
+    tools = Tool.objects.published().select_related("category").order_by("name")
+    if category:
+        # No slug holds a NUL character, and PostgreSQL refuses one in a query.
+        tools = tools.filter(category__slug=category) if "\x00" not in category else tools.none()
+    if q:
+        tools = tools.search(q[:100])
+    tools = list(tools[:500])
+    panels, community = panel_summaries(tools), community_figures(tools)
+    return [_tool_out(t, panels[t.pk], community[t.pk]) for t in tools]
+
+
+@api.get("/tools/{slug}", response={200: ToolDetailOut, 404: ErrorOut}, tags=["catalog"])
+def get_tool(request: HttpRequest, slug: str):
+    tool = tools_with_details().filter(slug=slug).first()
+    if tool is None:
+        return Status(404, {"detail": f"no tool '{slug}'"})
+    panel, community = panel_summaries([tool])[tool.pk], community_figures([tool])[tool.pk]
+    return _tool_out(tool, panel, community, detail=True)
+
+
+@api.get("/compare/{a}/{b}", response={200: ComparisonOut, 404: ErrorOut}, tags=["compare"])
+def get_comparison(request: HttpRequest, a: str, b: str):
+    """Two tools side by side, in canonical (alphabetical) order whatever order is asked."""
+    if a == b:
+        return Status(404, {"detail": "a comparison needs two different tools"})
+    first, second = canonical_pair(a, b)
+    page = comparison(first, second)
+    if page is None:
+        return Status(404, {"detail": "no such tool"})
+    tools = [page.left, page.right]
+    return {
+        "title": f"{page.title} — Which one should you ship with?",
+        "url": reverse("compare:pair", args=[first, second]),
+        "tools": [_tool_out(s.tool, s.panel, s.community, detail=True) for s in tools],
+        "pricing_read": page.pricing_read,
+        "scorecard": {
+            side.tool.slug: [
+                {
+                    "persona": row.persona,
+                    "verdict": cell.verdict if cell else None,
+                    "reason": cell.reason if cell else None,
+                }
+                for row, cell in ((r, r.cells[i]) for r in page.scorecard)
+            ]
+            for i, side in enumerate(tools)
+        },
+    }
