@@ -267,10 +267,10 @@ def part_votes(kills: int, seed: int, voters: int = 16) -> dict:
     env = part_env(
         data_dir,
         TOOLVERDICT_TASKS_BACKEND="django_tasks.backends.dummy.DummyBackend",
-        COMMUNITY_RATE_VOTE_USER="100000000/60",
-        COMMUNITY_RATE_VOTE_IP="100000000/60",
-        COMMUNITY_NEW_ACCOUNT_DELAY_HOURS="0",
-        COMMUNITY_MIN_VOTES="1",
+        TOOLVERDICT_COMMUNITY_RATE_VOTE_USER="100000000/60",
+        TOOLVERDICT_COMMUNITY_RATE_VOTE_IP="100000000/60",
+        TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS="0",
+        TOOLVERDICT_COMMUNITY_MIN_VOTES="1",
     )
     setup_django(env)
     from django.conf import settings

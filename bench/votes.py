@@ -244,10 +244,10 @@ def bench_backend(name: str, database_url: str | None, levels: list[int], total:
     rows = []
     with temp_data_dir() as data_dir:
         extra = {
-            "COMMUNITY_RATE_VOTE_USER": "100000000/60",
-            "COMMUNITY_RATE_VOTE_IP": "100000000/60",
-            "COMMUNITY_NEW_ACCOUNT_DELAY_HOURS": "0",
-            "COMMUNITY_MIN_VOTES": "1",
+            "TOOLVERDICT_COMMUNITY_RATE_VOTE_USER": "100000000/60",
+            "TOOLVERDICT_COMMUNITY_RATE_VOTE_IP": "100000000/60",
+            "TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS": "0",
+            "TOOLVERDICT_COMMUNITY_MIN_VOTES": "1",
         }
         env = bench_env(data_dir, **extra)
         if database_url:

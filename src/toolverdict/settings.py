@@ -24,6 +24,30 @@ _dotenv = Path(os.environ.get("TOOLVERDICT_ENV_FILE", ".env"))
 if _dotenv.is_file():
     environ.Env.read_env(_dotenv)
 
+# Variables that had another name before every variable took the TOOLVERDICT_ prefix. The
+# old name is still read when the new one is unset, and `toolverdict check` warns about it
+# (toolverdict.W001 in core/checks.py); docs/configuration.md lists both.
+RENAMED_ENV = {
+    "TOOLVERDICT_IP_HEADER": "COMMUNITY_IP_HEADER",
+    "TOOLVERDICT_COMMUNITY_SIGNIN_LINK_MAX_AGE": "COMMUNITY_SIGNIN_LINK_MAX_AGE",
+    "TOOLVERDICT_COMMUNITY_MIN_VOTES": "COMMUNITY_MIN_VOTES",
+    "TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS": "COMMUNITY_NEW_ACCOUNT_DELAY_HOURS",
+    "TOOLVERDICT_COMMUNITY_RATE_VOTE_USER": "COMMUNITY_RATE_VOTE_USER",
+    "TOOLVERDICT_COMMUNITY_RATE_VOTE_IP": "COMMUNITY_RATE_VOTE_IP",
+    "TOOLVERDICT_COMMUNITY_RATE_SIGNIN_IP": "COMMUNITY_RATE_SIGNIN_IP",
+    "TOOLVERDICT_COMMUNITY_RATE_SIGNIN_EMAIL": "COMMUNITY_RATE_SIGNIN_EMAIL",
+    "TOOLVERDICT_COMMUNITY_BURST_WINDOW_MINUTES": "COMMUNITY_BURST_WINDOW_MINUTES",
+    "TOOLVERDICT_COMMUNITY_BURST_MIN_ACCOUNTS": "COMMUNITY_BURST_MIN_ACCOUNTS",
+    "TOOLVERDICT_COMMUNITY_BURST_NEW_ACCOUNT_DAYS": "COMMUNITY_BURST_NEW_ACCOUNT_DAYS",
+}
+
+
+def _renamed(name: str) -> str:
+    """The variable to read for ``name``: its old name only when that alone is set."""
+    old = RENAMED_ENV.get(name, "")
+    return old if name not in os.environ and old in os.environ else name
+
+
 DATA_DIR = Path(env("TOOLVERDICT_DATA_DIR", default=str(Path.cwd() / "var"))).resolve()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -267,7 +291,7 @@ TOOLVERDICT_ADMIN_LOGIN_USERNAME_LIMIT = env(
 # Behind a reverse proxy: the META key of the header carrying the client address, e.g.
 # HTTP_X_FORWARDED_FOR (its right-most entry is used). Empty: REMOTE_ADDR. Every rate limit
 # (votes, sign-in, digest sign-up, submissions) reads the address through core.net.
-TOOLVERDICT_IP_HEADER = env("TOOLVERDICT_IP_HEADER", default=env("COMMUNITY_IP_HEADER", default=""))
+TOOLVERDICT_IP_HEADER = env(_renamed("TOOLVERDICT_IP_HEADER"), default="")
 
 LOGGING = {
     "version": 1,
@@ -342,20 +366,37 @@ AUTHENTICATION_BACKENDS = [
     "sesame.backends.ModelBackend",
 ]
 SESAME_TOKEN_NAME = "sesame"  # noqa: S105 - the query parameter name, not a secret
-SESAME_MAX_AGE = env.int("COMMUNITY_SIGNIN_LINK_MAX_AGE", default=15 * 60)
+# Seconds a sign-in link stays valid.
+SESAME_MAX_AGE = env.int(_renamed("TOOLVERDICT_COMMUNITY_SIGNIN_LINK_MAX_AGE"), default=15 * 60)
 SESAME_ONE_TIME = True
 SESAME_INVALIDATE_ON_EMAIL_CHANGE = True
-COMMUNITY_MIN_VOTES = env.int("COMMUNITY_MIN_VOTES", default=5)
-COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = env.float("COMMUNITY_NEW_ACCOUNT_DELAY_HOURS", default=24.0)
-COMMUNITY_RATE_LIMITS = {
-    "vote_user": env("COMMUNITY_RATE_VOTE_USER", default="30/60"),
-    "vote_ip": env("COMMUNITY_RATE_VOTE_IP", default="120/60"),
-    "signin_ip": env("COMMUNITY_RATE_SIGNIN_IP", default="10/3600"),
-    "signin_email": env("COMMUNITY_RATE_SIGNIN_EMAIL", default="5/3600"),
+# Counted votes before a Community % is shown, and the age an account needs before its
+# votes count (community/conf.py reads these in the form the code uses).
+TOOLVERDICT_COMMUNITY_MIN_VOTES = env.int(_renamed("TOOLVERDICT_COMMUNITY_MIN_VOTES"), default=5)
+TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = env.float(
+    _renamed("TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS"), default=24.0
+)
+# Burst detection for editors: this many new accounts voting alike within the window.
+TOOLVERDICT_COMMUNITY_BURST_WINDOW_MINUTES = env.float(
+    _renamed("TOOLVERDICT_COMMUNITY_BURST_WINDOW_MINUTES"), default=60.0
+)
+TOOLVERDICT_COMMUNITY_BURST_MIN_ACCOUNTS = env.int(
+    _renamed("TOOLVERDICT_COMMUNITY_BURST_MIN_ACCOUNTS"), default=5
+)
+TOOLVERDICT_COMMUNITY_BURST_NEW_ACCOUNT_DAYS = env.float(
+    _renamed("TOOLVERDICT_COMMUNITY_BURST_NEW_ACCOUNT_DAYS"), default=7.0
+)
+# "count/seconds" fixed-window limits of core/ratelimit.py. The digest sign-up and maker
+# submission limits are set per hour (TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR,
+# TOOLVERDICT_SUBMISSIONS_PER_HOUR).
+TOOLVERDICT_RATE_LIMITS = {
+    # votes per signed-in account, and per client address (a shared office NAT gets room)
+    "vote_user": env(_renamed("TOOLVERDICT_COMMUNITY_RATE_VOTE_USER"), default="30/60"),
+    "vote_ip": env(_renamed("TOOLVERDICT_COMMUNITY_RATE_VOTE_IP"), default="120/60"),
+    # sign-in emails requested per client address, and per address mailed (no mail bombing)
+    "signin_ip": env(_renamed("TOOLVERDICT_COMMUNITY_RATE_SIGNIN_IP"), default="10/3600"),
+    "signin_email": env(_renamed("TOOLVERDICT_COMMUNITY_RATE_SIGNIN_EMAIL"), default="5/3600"),
 }
-COMMUNITY_BURST_WINDOW_MINUTES = env.float("COMMUNITY_BURST_WINDOW_MINUTES", default=60.0)
-COMMUNITY_BURST_MIN_ACCOUNTS = env.int("COMMUNITY_BURST_MIN_ACCOUNTS", default=5)
-COMMUNITY_BURST_NEW_ACCOUNT_DAYS = env.float("COMMUNITY_BURST_NEW_ACCOUNT_DAYS", default=7.0)
 TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.community.periodic.prune_unconfirmed_accounts")
 
 # --- ingest: feeds, submissions, the daily pipeline (docs/ingest.md) -------------------

@@ -23,9 +23,9 @@ GENEROUS_LIMITS = {
 @pytest.fixture(autouse=True)
 def community_settings(settings):
     """Votes count at once and from the first one, unless a test says otherwise."""
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
-    settings.COMMUNITY_RATE_LIMITS = dict(GENEROUS_LIMITS)
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_RATE_LIMITS = dict(GENEROUS_LIMITS)
     cache.clear()
     yield settings
     cache.clear()

@@ -13,9 +13,9 @@ from toolverdict.community.models import Member, ToolVote, VoteEvent
 from toolverdict.community.services import (
     cast_tool_vote,
     community_figures,
-    ip_hash,
     suspicious_bursts,
 )
+from toolverdict.core.net import client_hash
 
 from .conftest import create_member
 
@@ -33,8 +33,8 @@ def vote(client: Client, slug: str, value: str = "ship", **extra):
 
 
 def test_votes_per_account_are_rate_limited(settings, member, tools):
-    settings.COMMUNITY_RATE_LIMITS = {
-        **settings.COMMUNITY_RATE_LIMITS,
+    settings.TOOLVERDICT_RATE_LIMITS = {
+        **settings.TOOLVERDICT_RATE_LIMITS,
         "vote_user": "3/3600",
     }  # an hour: no window edge mid-test
     client = signed_in(member)
@@ -49,7 +49,7 @@ def test_votes_per_account_are_rate_limited(settings, member, tools):
 
 
 def test_votes_per_ip_are_rate_limited_across_accounts(settings, tools):
-    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "vote_ip": "2/3600"}
+    settings.TOOLVERDICT_RATE_LIMITS = {**settings.TOOLVERDICT_RATE_LIMITS, "vote_ip": "2/3600"}
     people = [create_member(f"nat{i}@example.com") for i in range(3)]
     statuses = [vote(signed_in(p, ip="192.0.2.7"), "cursor").status_code for p in people]
     assert statuses == [302, 302, 429]
@@ -57,7 +57,7 @@ def test_votes_per_ip_are_rate_limited_across_accounts(settings, tools):
 
 
 def test_rate_limited_htmx_vote_explains_itself_in_the_box(settings, member, tools):
-    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "vote_user": "1/3600"}
+    settings.TOOLVERDICT_RATE_LIMITS = {**settings.TOOLVERDICT_RATE_LIMITS, "vote_user": "1/3600"}
     client = signed_in(member)
     vote(client, "cursor")
     response = vote(client, "cursor", "skip", headers={"HX-Request": "true"})
@@ -72,7 +72,7 @@ def test_proxy_header_is_used_only_when_configured(settings, tools):
     user = create_member("proxied@example.com")
     client = signed_in(user, ip="127.0.0.1")
     vote(client, "cursor", headers={"X-Forwarded-For": "spoofed, 198.51.100.4"})
-    assert VoteEvent.objects.get().ip_hash == ip_hash("198.51.100.4")
+    assert VoteEvent.objects.get().ip_hash == client_hash("198.51.100.4", length=16)
 
 
 def cast_at(user, tool, value, at):

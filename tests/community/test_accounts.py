@@ -82,7 +82,10 @@ def test_bad_email_gets_a_clear_error_and_creates_nothing(db):
 
 
 def test_sign_in_emails_are_rate_limited_per_address(settings, db):
-    settings.COMMUNITY_RATE_LIMITS = {**settings.COMMUNITY_RATE_LIMITS, "signin_email": "2/3600"}
+    settings.TOOLVERDICT_RATE_LIMITS = {
+        **settings.TOOLVERDICT_RATE_LIMITS,
+        "signin_email": "2/3600",
+    }
     client = Client()
     for _ in range(2):
         client.post(reverse("community:login"), {"email": "flood@example.com"})
@@ -120,7 +123,7 @@ def test_profile_lists_my_votes(member, member_client, tools):
 
 
 def test_profile_says_when_a_new_account_starts_counting(settings, tools):
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 24
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 24
     from datetime import timedelta
 
     user = create_member("young@example.com", joined_ago=timedelta(hours=2))

@@ -18,8 +18,8 @@ def test_sign_in_vote_and_see_community_change(
 ):
     from playwright.sync_api import expect
 
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     settings.SITE_URL = live_server.url  # mailed links point at the public origin
     page.goto(live_server.url + PAGE)
     claude = page.locator('.tool-card[data-tool="claude-4-sonnet"]')

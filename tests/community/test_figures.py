@@ -30,7 +30,7 @@ def voters(n: int, prefix: str = "v", **kwargs):
 
 
 def test_pct_is_a_dash_below_the_minimum(settings, tools):
-    settings.COMMUNITY_MIN_VOTES = 3
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 3
     tool = tools["cursor"]
     people = voters(3)
     cast_tool_vote(people[0], tool, "ship")
@@ -43,7 +43,7 @@ def test_pct_is_a_dash_below_the_minimum(settings, tools):
 
 
 def test_card_shows_dash_then_percentage(settings, tools):
-    settings.COMMUNITY_MIN_VOTES = 2
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 2
     url = reverse("catalog:tool", args=["cursor"])
     people = voters(2)
     cast_tool_vote(people[0], tools["cursor"], "ship")
@@ -57,7 +57,7 @@ def test_card_shows_dash_then_percentage(settings, tools):
 
 
 def test_new_accounts_count_after_the_delay(settings, tools):
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 24
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 24
     tool = tools["cursor"]
     fresh = create_member("fresh@example.com", joined_ago=timedelta(hours=1))
     settled = create_member("settled@example.com", joined_ago=timedelta(hours=25))
@@ -66,7 +66,7 @@ def test_new_accounts_count_after_the_delay(settings, tools):
     figure = community_figures([tool])[tool.pk]
     assert (figure.ship, figure.votes) == (1, 1)
     # The stored vote starts counting by itself once the account is old enough.
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0.5
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0.5
     assert community_figures([tool])[tool.pk].votes == 2
 
 
@@ -135,7 +135,7 @@ def test_rankings_order_by_wilson_not_raw_share(tools):
 
 
 def test_category_rankings_only_hold_that_category(settings, tools):
-    settings.COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
     person = create_member("cat@example.com")
     cast_tool_vote(person, tools["cursor"], "ship")
     cast_tool_vote(person, tools["gpt-4o"], "ship")

@@ -32,8 +32,8 @@ PAIR = "/compare/claude-4-sonnet-vs-smolvlm-2-5/"
 
 @pytest.fixture(autouse=True)
 def counted_at_once(settings):
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     settings.TOOLVERDICT_PAGE_CACHE_TIMEOUT = 0  # no time-based rollover inside a test
 
 

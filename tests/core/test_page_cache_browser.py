@@ -23,8 +23,8 @@ def test_the_script_fetches_a_signed_in_readers_bits_into_a_shared_page(
 ):
     from playwright.sync_api import expect
 
-    settings.COMMUNITY_MIN_VOTES = 1
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     user = get_user_model().objects.create_user(username="cdn@example.com", email="cdn@example.com")
     user.date_joined = timezone.now() - timedelta(days=30)
     user.save(update_fields=["date_joined"])

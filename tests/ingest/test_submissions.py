@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.signals import tools_changed
+from toolverdict.core.net import client_hash
 from toolverdict.ingest import submissions
 from toolverdict.ingest.forms import parse_facts
 from toolverdict.ingest.models import DailyComparison, Submission, SubmissionStatus
@@ -52,7 +53,7 @@ def test_a_valid_submission_waits_for_moderation(client, starter_catalog):
         {"key": "languages", "value": "Python and Go", "source": "https://lintly.example/docs"},
         {"key": "free_tier", "value": "3 repositories", "source": "https://lintly.example/pricing"},
     ]
-    assert submission.client_hash == submissions.client_hash("198.51.100.7")
+    assert submission.client_hash == client_hash("198.51.100.7")
     assert "198.51.100.7" not in submission.client_hash
     assert not Tool.objects.filter(name="Lintly").exists()  # nothing public yet
 

@@ -1,6 +1,8 @@
-"""Community settings with their defaults, read at call time so tests can override them.
+"""Community settings in the form the code uses them, read at call time so tests can
+override them.
 
-Every name here is documented in docs/community.md.
+Values and defaults are set in one place, settings.py (from the TOOLVERDICT_COMMUNITY_*
+environment variables, docs/configuration.md); nothing here repeats a default.
 """
 
 from __future__ import annotations
@@ -9,43 +11,24 @@ from datetime import timedelta
 
 from django.conf import settings
 
-# "count/seconds" strings: how many actions one key may take per fixed window.
-DEFAULT_RATE_LIMITS = {
-    "vote_user": "30/60",  # votes per signed-in account per minute
-    "vote_ip": "120/60",  # votes per client IP per minute (a shared office NAT gets room)
-    "signin_ip": "10/3600",  # sign-in emails requested per IP per hour
-    "signin_email": "5/3600",  # sign-in emails per address per hour (no mail bombing)
-}
-
 
 def min_votes() -> int:
     """Below this many counted votes a Community % shows as "—"."""
-    return int(getattr(settings, "COMMUNITY_MIN_VOTES", 5))
+    return int(settings.TOOLVERDICT_COMMUNITY_MIN_VOTES)
 
 
 def new_account_delay() -> timedelta:
     """How old an account must be before its votes count in figures."""
-    return timedelta(hours=float(getattr(settings, "COMMUNITY_NEW_ACCOUNT_DELAY_HOURS", 24)))
-
-
-def rate_limit(name: str) -> tuple[int, int]:
-    """(count, window seconds) for a named limit."""
-    limits = {**DEFAULT_RATE_LIMITS, **getattr(settings, "COMMUNITY_RATE_LIMITS", {})}
-    count, seconds = str(limits[name]).split("/", 1)
-    return int(count), int(seconds)
+    return timedelta(hours=float(settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS))
 
 
 def burst_window() -> timedelta:
-    return timedelta(minutes=float(getattr(settings, "COMMUNITY_BURST_WINDOW_MINUTES", 60)))
+    return timedelta(minutes=float(settings.TOOLVERDICT_COMMUNITY_BURST_WINDOW_MINUTES))
 
 
 def burst_min_accounts() -> int:
-    return int(getattr(settings, "COMMUNITY_BURST_MIN_ACCOUNTS", 5))
+    return int(settings.TOOLVERDICT_COMMUNITY_BURST_MIN_ACCOUNTS)
 
 
 def burst_new_account_age() -> timedelta:
-    return timedelta(days=float(getattr(settings, "COMMUNITY_BURST_NEW_ACCOUNT_DAYS", 7)))
-
-
-def signin_link_max_age() -> int:
-    return int(getattr(settings, "SESAME_MAX_AGE", 900))
+    return timedelta(days=float(settings.TOOLVERDICT_COMMUNITY_BURST_NEW_ACCOUNT_DAYS))

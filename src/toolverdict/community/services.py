@@ -7,8 +7,6 @@ transaction. Every figure counts only *counted* votes, see ``counted_votes``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
@@ -16,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
@@ -24,6 +21,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from toolverdict.catalog.models import Category, Tool
+from toolverdict.core.net import client_hash
 from toolverdict.pagecache.versions import invalidate
 
 from . import bradley_terry, conf
@@ -62,7 +60,7 @@ class CommunityFigure:
 
 def counted_votes(prefix: str = "") -> Q:
     """Which votes count in figures: the voter confirmed their email, is not excluded by
-    an editor, and the account is older than COMMUNITY_NEW_ACCOUNT_DELAY_HOURS.
+    an editor, and the account is older than TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS.
 
     Votes outside this rule are still stored (and change nothing once they start to
     count), so the rule can be tightened or loosened without losing anything.
@@ -145,17 +143,14 @@ def pair_split(left: Tool, right: Tool) -> PairSplit:
 # --- casting votes --------------------------------------------------------------------
 
 
+# Vote events keep the first 16 hex characters of the client hash: enough to tell the
+# addresses in a burst apart, and what the column has always held.
+IP_HASH_LENGTH = 16
+
+
 def canonical_tools(x: Tool, y: Tool) -> tuple[Tool, Tool]:
     """The pair in canonical order (slugs sorted), as catalog.services.canonical_pair."""
     return (x, y) if x.slug <= y.slug else (y, x)
-
-
-def ip_hash(ip: str) -> str:
-    """A keyed hash of the IP: enough to see a burst from one address, not the address."""
-    if not ip:
-        return ""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def cast_tool_vote(user: AbstractBaseUser, tool: Tool, value: str, *, ip: str = "") -> ToolVote:
@@ -183,7 +178,7 @@ def cast_tool_vote(user: AbstractBaseUser, tool: Tool, value: str, *, ip: str = 
             user=user,
             tool=tool,
             value=value,
-            ip_hash=ip_hash(ip),
+            ip_hash=client_hash(ip, length=IP_HASH_LENGTH),
             created_at=now,
         )
         # The upsert sends no post_save: retire the pages showing this tool on commit.
@@ -217,7 +212,7 @@ def cast_pair_vote(
             tool=a,
             tool_b=b,
             value=winner.slug,
-            ip_hash=ip_hash(ip),
+            ip_hash=client_hash(ip, length=IP_HASH_LENGTH),
             created_at=now,
         )
         invalidate("votes", f"pair:{a.slug}:{b.slug}", categories_of=[a.pk, b.pk])

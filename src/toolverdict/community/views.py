@@ -23,9 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, categories_with_counts
+from toolverdict.core import ratelimit
 from toolverdict.core.net import client_ip
 
-from . import accounts, conf, ratelimit, services
+from . import accounts, conf, services
 from .forms import PairVoteForm, SignInForm, ToolVoteForm
 
 ACCEPTED_HEADER = "X-Vote-Accepted"
@@ -64,11 +65,7 @@ def _sign_in_required(request: HttpRequest, next_url: str) -> HttpResponse:
 
 
 def _within_limits(request: HttpRequest) -> bool:
-    # Both limits are counted on every attempt, so one busy IP cannot hide behind
-    # fresh accounts and one account cannot hide behind fresh IPs.
-    by_user = ratelimit.allow("vote_user", str(request.user.pk))
-    by_ip = ratelimit.allow("vote_ip", client_ip(request))
-    return by_user and by_ip
+    return ratelimit.authorize_vote(request.user.pk, client_ip(request))
 
 
 TOO_MANY = "Too many votes in a short time. Please wait a minute and try again."
@@ -147,10 +144,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             # The link is opened on SITE_URL, so "next" must be safe there, not on
             # whatever host this request arrived under.
             next_url = _safe_next_on_site(form.cleaned_data["next"])
-            if not (
-                ratelimit.allow("signin_ip", client_ip(request))
-                and ratelimit.allow("signin_email", email)
-            ):
+            if not ratelimit.authorize_sign_in_email(client_ip(request), email):
                 form.add_error(None, "Too many sign-in emails requested. Try again later.")
                 return render(request, "community/sign_in.html", {"form": form}, status=429)
             # Built from SITE_URL, never the Host header: any allowed host could otherwise

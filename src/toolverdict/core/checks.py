@@ -1,8 +1,11 @@
-"""System checks for `manage.py check --deploy`."""
+"""System checks: weak secret keys (`check --deploy`) and renamed environment variables."""
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
+from django.core import checks
 from django.core.checks import Error, Tags, register
 
 from .secret_key import weakness
@@ -31,3 +34,20 @@ def check_secret_key(app_configs=None, **kwargs) -> list[Error]:
                 )
             )
     return errors
+
+
+@register()
+def check_renamed_environment(app_configs=None, **kwargs) -> list[checks.Warning]:
+    """toolverdict.W001: a variable is set under the name it had before the TOOLVERDICT_
+    prefix. It is still read (settings.RENAMED_ENV), but the old name will go."""
+    from toolverdict.settings import RENAMED_ENV
+
+    return [
+        checks.Warning(
+            f"{old} is the old name of {new}; it is still read, but set {new} instead.",
+            hint="See the renamed variables in docs/configuration.md.",
+            id="toolverdict.W001",
+        )
+        for new, old in RENAMED_ENV.items()
+        if old in os.environ and new not in os.environ
+    ]

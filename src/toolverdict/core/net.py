@@ -1,6 +1,10 @@
-"""Who is asking: the client address, the one way every rate limit in the project reads it."""
+"""Who is asking: the client address, the one way every rate limit in the project reads it,
+and the keyed hash under which an address is stored."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -19,3 +23,14 @@ def client_ip(request: HttpRequest) -> str:
         if value:
             return value.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "")
+
+
+def client_hash(address: str, *, length: int = 64) -> str:
+    """A keyed hash of a client address (HMAC-SHA256 under SECRET_KEY, hex): enough to see
+    many requests from one address, without storing the address. ``length`` shortens it
+    for a column that keeps fewer characters (a prefix of the full hash); no address
+    hashes to ""."""
+    if not address:
+        return ""
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
+    return digest.hexdigest()[:length]

@@ -1,4 +1,4 @@
-"""Subscriptions: address normalisation, double opt-in, unsubscribe, sign-up rate limit.
+"""Subscriptions: address normalisation, double opt-in, unsubscribe.
 
 Every public function here answers the same way whether or not an address is already
 subscribed, so nothing a visitor sees reveals who is on the list.
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import EmailValidator
@@ -68,23 +67,6 @@ def normalise_email(raw: str) -> str:
     except ValidationError as exc:
         raise InvalidAddress("Enter a valid email address.") from exc
     return address
-
-
-# --- rate limit -----------------------------------------------------------------------
-
-
-def signup_allowed(client_ip: str) -> bool:
-    """Count a sign-up attempt from this IP; False once the hourly allowance is spent."""
-    limit = settings.TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR
-    bucket = timezone.now().strftime("%Y%m%d%H")
-    key = f"digest:signup:{client_ip}:{bucket}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count <= limit
 
 
 # --- tokens ---------------------------------------------------------------------------

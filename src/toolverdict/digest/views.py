@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from toolverdict.core import ratelimit
 from toolverdict.core.net import client_ip
 
 from . import subscriptions
@@ -62,7 +63,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             "Cross-site sign-ups are refused.", status=403, content_type="text/plain"
         )
     form = SignupForm(request.POST)
-    if not subscriptions.signup_allowed(client_ip(request) or "unknown"):
+    if not ratelimit.authorize_digest_signup(client_ip(request)):
         return _signup_response(
             request, "digest/signup_result.html", {"signup_state": "limited", "form": form}, 429
         )

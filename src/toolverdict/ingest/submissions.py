@@ -1,17 +1,15 @@
-"""Maker submissions: the sign-up form's rate limit, the moderation page's duplicate hints,
-approval into the catalog (through the catalog schema, like any import) and rejection.
+"""Maker submissions: the moderation page's duplicate hints, approval into the catalog
+(through the catalog schema, like any import) and rejection.
+
+The submission form's rate limit is core/ratelimit.py's ``authorize_submission``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
@@ -28,25 +26,6 @@ from .naming import pydantic_errors, unique_slug
 from .publishing import choose_comparison, review
 
 log = logging.getLogger(__name__)
-
-
-def client_hash(address: str) -> str:
-    """A keyed hash of the client address: abuse limits without storing raw IPs."""
-    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
-
-
-def rate_limited(client: str) -> bool:
-    """Count one submission attempt; True once the client is over the hourly limit."""
-    key = f"ingest:submit:{client}"
-    limit = settings.TOOLVERDICT_SUBMISSIONS_PER_HOUR
-    if cache.add(key, 1, timeout=3600):
-        return limit < 1
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > limit
 
 
 def submission_tool_in(submission: Submission, slug: str) -> ToolIn:

@@ -14,7 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from toolverdict.core.net import client_ip
+from toolverdict.core import ratelimit
+from toolverdict.core.net import client_hash, client_ip
 
 from . import submissions
 from .candidates import feed_error_rows
@@ -34,8 +35,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         if form.is_bot:
             # Look like success, so the bot learns nothing; nothing is stored.
             return redirect("ingest:submit_thanks")
-        client = submissions.client_hash(client_ip(request))
-        if submissions.rate_limited(client):
+        address = client_ip(request)
+        if not ratelimit.authorize_submission(address):
             return render(
                 request,
                 "ingest/submit.html",
@@ -44,7 +45,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             )
         if form.is_valid():
             submission = form.save(commit=False)
-            submission.client_hash = client
+            submission.client_hash = client_hash(address)
             submission.save()
             return redirect("ingest:submit_thanks")
     else:
