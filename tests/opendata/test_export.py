@@ -30,8 +30,8 @@ VOTER = "private.voter@example.com"
 @pytest.fixture
 def content(starter_catalog, settings):
     """The starter catalog with one checked source, a review with a claim and votes."""
-    settings.COMMUNITY_MIN_VOTES = 2
-    settings.COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 2
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     claude, smol = Tool.objects.get(slug="claude-4-sonnet"), Tool.objects.get(slug="smolvlm-2-5")
     fact = claude.facts.first()
     Source.objects.create(
@@ -155,7 +155,7 @@ def test_the_json_dump_holds_catalog_checks_reviews_and_vote_aggregates(content,
 
 
 def test_under_the_minimum_only_the_total_is_published(content, tmp_path, settings):
-    settings.COMMUNITY_MIN_VOTES = 5
+    settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 5
     tables = read_json(export.write_dump(tmp_path, "json"))["tables"]
     votes = {v["tool"]: v for v in tables["tool_votes"]}
     assert votes["claude-4-sonnet"] == {
