@@ -39,13 +39,15 @@ from django.utils import timezone
 from toolverdict.pagecache.versions import invalidate
 
 from .models import Delivery, Issue, Subscriber
-from .rendering import build_message, message_id, render_issue
+from .rendering import RenderedIssue, build_message, message_id, render_issue
 from .subscriptions import unsubscribe_url_for_key
 from .transport import (
     AmbiguousError,
+    BackendTransport,
     ConnectionFailed,
     PermanentError,
     SenderRefused,
+    SmtpTransport,
     TransientError,
     transport_for_settings,
 )
@@ -357,10 +359,40 @@ def _finish(issue: Issue, report: SendReport) -> None:
     report.unknown = Delivery.objects.filter(issue=issue, status=Delivery.Status.UNKNOWN).count()
 
 
-def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
-    """Send (or resume sending) an issue to every confirmed subscriber, each at most once."""
-    issue = Issue.objects.get(pk=issue_id)
-    report = SendReport(issue=issue.key)
+class _LeaseKeeper:
+    """Keeps this sender's lease on the issue: renewed every third of its length while
+    sending, and before every wait. Losing it stops the run (another sender took over)."""
+
+    def __init__(self, issue_id: int, owner: str) -> None:
+        self.issue_id, self.owner = issue_id, owner
+        self.every = settings.TOOLVERDICT_DIGEST_LEASE_SECONDS / 3
+        self.renewed_at = time.monotonic()
+
+    def renew(self) -> None:
+        if not renew_lease(self.issue_id, self.owner):
+            raise SendAborted("lost the lease on this issue")
+        self.renewed_at = time.monotonic()
+
+    def keep(self) -> None:
+        if time.monotonic() - self.renewed_at > self.every:
+            self.renew()
+
+
+@dataclass
+class _Run:
+    """What one sending run needs for every message: the issue rendered once, the open
+    transport, the pace and the lease."""
+
+    issue: Issue
+    rendered: RenderedIssue
+    transport: SmtpTransport | BackendTransport
+    pacer: Pacer
+    lease: _LeaseKeeper
+    report: SendReport
+
+
+def _begin_sending(issue: Issue, report: SendReport) -> bool:
+    """Move an approved issue to "sending"; False (with a note) when there is nothing to send."""
     # An approved issue sent straight from the command line skips the task queue.
     Issue.objects.filter(pk=issue.pk, status=Issue.Status.APPROVED).update(
         status=Issue.Status.SENDING, send_enqueued_at=timezone.now()
@@ -369,6 +401,105 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
     if issue.status != Issue.Status.SENDING:
         report.notes.append(f"issue is {issue.status}, nothing to send")
         report.finished = issue.status == Issue.Status.SENT
+        return False
+    return True
+
+
+def _wait_for_retries(run: _Run) -> bool:
+    """Only rows waiting for a retry remain (or nothing): sleep until the earliest is due,
+    at most a lease renewal apart. False when no pending row is left at all."""
+    earliest = Delivery.objects.filter(issue=run.issue, status=Delivery.Status.PENDING).aggregate(
+        at=Min("next_attempt_at")
+    )["at"]
+    if earliest is None:
+        return False
+    run.lease.renew()
+    sleep(max(0.0, min((earliest - timezone.now()).total_seconds(), run.lease.every)))
+    return True
+
+
+def _send_one(run: _Run, row: tuple[int, int, str, str, int]) -> None:
+    """Pace, claim, send and record one delivery."""
+    delivery_id, subscriber_id, email, key, attempts = row
+    run.lease.keep()
+    run.pacer.wait()
+    _open_with_backoff(run.transport)
+    attempt_id = uuid.uuid4().hex
+    mid = message_id(run.issue, delivery_id, run.rendered.domain)
+    prepared = run.transport.prepare(
+        build_message(
+            run.rendered,
+            run.issue,
+            email=email,
+            unsubscribe_url=unsubscribe_url_for_key(key),
+            delivery_id=delivery_id,
+        )
+    )
+    # The claim commits (autocommit) before anything is sent: from here on, a crash leaves
+    # this row "sending", which a restart never resends.
+    if not _claim(delivery_id, attempt_id, mid):
+        run.report.skipped += Delivery.objects.filter(
+            pk=delivery_id, status=Delivery.Status.PENDING
+        ).update(status=Delivery.Status.SKIPPED)
+        return
+    try:
+        run.transport.send_prepared(prepared)
+    except (AmbiguousError, PermanentError, SenderRefused, TransientError) as exc:
+        _record_failure(run.report, delivery_id, attempt_id, subscriber_id, attempts, exc)
+    else:
+        _mark_sent(delivery_id, attempt_id)
+        run.report.sent += 1
+
+
+def _record_failure(
+    report: SendReport,
+    delivery_id: int,
+    attempt_id: str,
+    subscriber_id: int,
+    attempts: int,
+    exc: Exception,
+) -> None:
+    """What the mail server's refusal means for the row: unknown, bounced, retried later,
+    failed for good, or (the sender's own fault) back to pending and the run stopped."""
+    error = str(exc)[:500]
+    mine = _mine(delivery_id, attempt_id)
+    if isinstance(exc, AmbiguousError):
+        mine.update(status=Delivery.Status.UNKNOWN, last_error=error)
+        report.unknown += 1
+    elif isinstance(exc, PermanentError):
+        mine.update(status=Delivery.Status.FAILED, last_error=error)
+        Subscriber.objects.filter(pk=subscriber_id).update(
+            status=Subscriber.Status.BOUNCED, bounced_at=timezone.now(), bounce_reason=error
+        )
+        report.failed += 1
+        report.bounced += 1
+    elif isinstance(exc, SenderRefused):
+        # Not this recipient's fault: put the row back and stop the run.
+        mine.update(status=Delivery.Status.PENDING, last_error=error)
+        raise SendAborted(str(exc)) from exc
+    elif attempts + 1 >= settings.TOOLVERDICT_DIGEST_MAX_ATTEMPTS:  # transient, out of tries
+        mine.update(status=Delivery.Status.FAILED, last_error=error)
+        report.failed += 1
+    else:  # transient: try again after a backoff
+        mine.update(
+            status=Delivery.Status.PENDING,
+            next_attempt_at=timezone.now() + timedelta(seconds=backoff_seconds(attempts + 1)),
+            last_error=error,
+        )
+        report.retried += 1
+
+
+def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
+    """Send (or resume sending) an issue to every confirmed subscriber, each at most once.
+
+    Steps: claim the issue, take the lease, turn a dead sender's in-flight rows into
+    "unknown", give every confirmed subscriber a row, then send the due rows in batches
+    (waiting for retries when only those remain) and mark the issue sent once no row is
+    open.
+    """
+    issue = Issue.objects.get(pk=issue_id)
+    report = SendReport(issue=issue.key)
+    if not _begin_sending(issue, report):
         return report
     owner = lease_owner_id()
     if not acquire_lease(issue.pk, owner):
@@ -379,92 +510,22 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
     try:
         report.recovered_unknown = recover_orphans(issue)
         materialize_deliveries(issue)
-        rendered = render_issue(issue)
-        pacer = Pacer(settings.TOOLVERDICT_DIGEST_RATE if rate is None else rate)
-        renew_every = settings.TOOLVERDICT_DIGEST_LEASE_SECONDS / 3
-        renewed_at = time.monotonic()
-        max_attempts = settings.TOOLVERDICT_DIGEST_MAX_ATTEMPTS
+        run = _Run(
+            issue=issue,
+            rendered=render_issue(issue),
+            transport=transport,
+            pacer=Pacer(settings.TOOLVERDICT_DIGEST_RATE if rate is None else rate),
+            lease=_LeaseKeeper(issue.pk, owner),
+            report=report,
+        )
         while True:
             batch = _due_pending(issue)
             if not batch:
-                # Only rows waiting for a retry remain (or nothing): wait for the earliest.
-                earliest = Delivery.objects.filter(
-                    issue=issue, status=Delivery.Status.PENDING
-                ).aggregate(at=Min("next_attempt_at"))["at"]
-                if earliest is None:
-                    break
-                if not renew_lease(issue.pk, owner):
-                    raise SendAborted("lost the lease on this issue")
-                renewed_at = time.monotonic()
-                sleep(max(0.0, min((earliest - timezone.now()).total_seconds(), renew_every)))
-                continue
-            for delivery_id, subscriber_id, email, key, attempts in batch:
-                if time.monotonic() - renewed_at > renew_every:
-                    if not renew_lease(issue.pk, owner):
-                        raise SendAborted("lost the lease on this issue")
-                    renewed_at = time.monotonic()
-                pacer.wait()
-                _open_with_backoff(transport)
-                attempt_id = uuid.uuid4().hex
-                mid = message_id(issue, delivery_id, rendered.domain)
-                prepared = transport.prepare(
-                    build_message(
-                        rendered,
-                        issue,
-                        email=email,
-                        unsubscribe_url=unsubscribe_url_for_key(key),
-                        delivery_id=delivery_id,
-                    )
-                )
-                # The claim commits (autocommit) before anything is sent: from here on, a
-                # crash leaves this row "sending", which a restart never resends.
-                if not _claim(delivery_id, attempt_id, mid):
-                    report.skipped += Delivery.objects.filter(
-                        pk=delivery_id, status=Delivery.Status.PENDING
-                    ).update(status=Delivery.Status.SKIPPED)
+                if _wait_for_retries(run):
                     continue
-                try:
-                    transport.send_prepared(prepared)
-                except AmbiguousError as exc:
-                    _mine(delivery_id, attempt_id).update(
-                        status=Delivery.Status.UNKNOWN, last_error=str(exc)[:500]
-                    )
-                    report.unknown += 1
-                except PermanentError as exc:
-                    now = timezone.now()
-                    _mine(delivery_id, attempt_id).update(
-                        status=Delivery.Status.FAILED, last_error=str(exc)[:500]
-                    )
-                    Subscriber.objects.filter(pk=subscriber_id).update(
-                        status=Subscriber.Status.BOUNCED,
-                        bounced_at=now,
-                        bounce_reason=str(exc)[:500],
-                    )
-                    report.failed += 1
-                    report.bounced += 1
-                except SenderRefused as exc:
-                    # Not this recipient's fault: put the row back and stop the run.
-                    _mine(delivery_id, attempt_id).update(
-                        status=Delivery.Status.PENDING, last_error=str(exc)[:500]
-                    )
-                    raise SendAborted(str(exc)) from exc
-                except TransientError as exc:
-                    if attempts + 1 >= max_attempts:
-                        _mine(delivery_id, attempt_id).update(
-                            status=Delivery.Status.FAILED, last_error=str(exc)[:500]
-                        )
-                        report.failed += 1
-                    else:
-                        _mine(delivery_id, attempt_id).update(
-                            status=Delivery.Status.PENDING,
-                            next_attempt_at=timezone.now()
-                            + timedelta(seconds=backoff_seconds(attempts + 1)),
-                            last_error=str(exc)[:500],
-                        )
-                        report.retried += 1
-                else:
-                    _mark_sent(delivery_id, attempt_id)
-                    report.sent += 1
+                break
+            for row in batch:
+                _send_one(run, row)
         _finish(issue, report)
     finally:
         transport.close()

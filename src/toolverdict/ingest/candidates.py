@@ -185,24 +185,11 @@ def adopt_orphan_entries(run: PipelineRun) -> int:
         )
 
 
-def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) -> list[Candidate]:
-    """Turn this run's entries that have no candidate yet into candidates, marking the ones
-    the catalog (or an earlier entry of the same batch) already has."""
-    adopt_orphan_entries(run)
-    entries = list(
-        FeedEntry.objects.filter(run=run, candidate__isnull=True)
-        .select_related("feed")
-        .order_by("pk")
-    )
-    if not entries:
-        with transaction.atomic():
-            run.stage = "dedupe"
-            run.save(update_fields=["stage"])
-        return []
-    candidates = [_candidate_from_entry(e) for e in entries]
+def _set_aside_invalid(candidates: list[Candidate], run: PipelineRun) -> list[Candidate]:
+    """Mark the candidates that cannot be imported invalid, with the reason; returns the
+    rest. Done before dedupe, so that no valid entry is ever taken for a duplicate of one
+    that cannot be imported."""
     category_slugs = dict(Category.objects.values_list("pk", "slug"))
-    # Invalid entries are set aside first, so that no valid entry is ever taken for a
-    # duplicate of one that cannot be imported.
     valid: list[Candidate] = []
     for candidate in candidates:
         candidate.run = run
@@ -219,16 +206,36 @@ def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) ->
             candidate.problem = "; ".join(pydantic_errors(exc))[:500]
             continue
         valid.append(candidate)
+    return valid
+
+
+def _mark_duplicates(
+    valid: list[Candidate], embedder: dedupe.Embedder | None
+) -> list[dedupe.Match | None]:
+    """Mark the valid candidates the catalog already has (or an earlier one of the batch
+    repeats); returns each one's match, None for the new ones."""
+    if not valid:
+        return []
     items = [
         dedupe.Item(i, c.name, c.homepage, f"{c.name}. {c.tagline}") for i, c in enumerate(valid)
     ]
-    matches = dedupe.find_duplicates(items, known_index(embedder)) if valid else []
+    matches = dedupe.find_duplicates(items, known_index(embedder))
     for candidate, match in zip(valid, matches, strict=True):
         if match is not None:
             candidate.status = CandidateStatus.DUPLICATE
             candidate.duplicate_reason = match.reason
             candidate.duplicate_of_id = match.known if match.known is not None else None
             candidate.similarity = match.similarity
+    return matches
+
+
+def _save_candidates(
+    run: PipelineRun,
+    candidates: list[Candidate],
+    valid: list[Candidate],
+    matches: list[dedupe.Match | None],
+) -> None:
+    """Store the candidates, link duplicates of earlier ones, and count them on the run."""
     with transaction.atomic():
         Candidate.objects.bulk_create(candidates)
         linked = []
@@ -245,6 +252,26 @@ def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) ->
         run.invalid += counts[CandidateStatus.INVALID]
         run.stage = "dedupe"
         run.save()
+
+
+def dedupe_entries(run: PipelineRun, embedder: dedupe.Embedder | None = None) -> list[Candidate]:
+    """Turn this run's entries that have no candidate yet into candidates, marking the ones
+    the catalog (or an earlier entry of the same batch) already has."""
+    adopt_orphan_entries(run)
+    entries = list(
+        FeedEntry.objects.filter(run=run, candidate__isnull=True)
+        .select_related("feed")
+        .order_by("pk")
+    )
+    if not entries:
+        with transaction.atomic():
+            run.stage = "dedupe"
+            run.save(update_fields=["stage"])
+        return []
+    candidates = [_candidate_from_entry(e) for e in entries]
+    valid = _set_aside_invalid(candidates, run)
+    matches = _mark_duplicates(valid, embedder)
+    _save_candidates(run, candidates, valid, matches)
     return candidates
 
 

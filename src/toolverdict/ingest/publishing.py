@@ -102,6 +102,29 @@ def changed_since_last_run(run: PipelineRun) -> list[int]:
     )
 
 
+def _rivals_in_category(
+    group: list[Tool], category_id: int, exclude: Sequence[int], embedder: dedupe.Embedder
+) -> list[tuple[Tool, int, float]]:
+    """(tool, rival id, similarity) for each tool of one category that has a rival: the most
+    similar published tool of the category, none of ``exclude``."""
+    pool = list(
+        Tool.objects.published()
+        .filter(category_id=category_id)
+        .exclude(pk__in=exclude)
+        .values_list("pk", "name", "homepage", "tagline")
+    )
+    rivals = dedupe.best_rivals(
+        tool_items([(t.pk, t.name, t.homepage, t.tagline) for t in group]),
+        tool_items(pool),
+        embedder,
+    )
+    return [
+        (tool, rival[0], rival[1])
+        for tool, rival in zip(group, rivals, strict=True)
+        if rival is not None
+    ]
+
+
 def choose_comparison(
     tool_ids: Sequence[int],
     day: dt.date,
@@ -126,24 +149,13 @@ def choose_comparison(
         by_category[tool.category_id].append(tool)
     made: list[DailyComparison] = []
     for category_id, group in by_category.items():
-        pool = list(
-            Tool.objects.published()
-            .filter(category_id=category_id)
-            .exclude(pk__in=tool_ids)
-            .values_list("pk", "name", "homepage", "tagline")
-        )
-        rivals = dedupe.best_rivals(
-            tool_items([(t.pk, t.name, t.homepage, t.tagline) for t in group]),
-            tool_items(pool),
-            embedder,
-        )
+        paired = _rivals_in_category(group, category_id, tool_ids, embedder)
         slugs = dict(
-            Tool.objects.filter(pk__in=[r[0] for r in rivals if r]).values_list("pk", "slug")
+            Tool.objects.filter(pk__in=[rival_id for _, rival_id, _ in paired]).values_list(
+                "pk", "slug"
+            )
         )
-        for tool, rival in zip(group, rivals, strict=True):
-            if rival is None:
-                continue
-            rival_id, similarity = rival
+        for tool, rival_id, similarity in paired:
             left, right = canonical_pair(tool.slug, slugs[rival_id])
             made.append(
                 DailyComparison(

@@ -380,6 +380,50 @@ def judge(draft: Draft, dossier: Dossier, names: list[str], persona: Persona) ->
     }
 
 
+def _write(
+    model: ReviewModel,
+    dossier: Dossier,
+    persona: Persona,
+    *,
+    temperature: float | None,
+    seed: int | None,
+) -> tuple[Draft, str]:
+    """Ask the model for the review: (draft, "") or (what came back, why it failed)."""
+    try:
+        draft = write_review(model, dossier, persona, temperature=temperature, seed=seed)
+    except DraftError as exc:
+        return exc.draft, str(exc)
+    except Exception as exc:  # a backend bug must still leave a visible failed review
+        log.exception("panel model crashed")
+        return Draft(attempts=1), f"model error: {type(exc).__name__}: {exc}"
+    return draft, ""
+
+
+def _usage_fields(model: ReviewModel, draft: Draft, started: float) -> dict[str, Any]:
+    """What the review cost: tokens, time, money, attempts, and the way it was asked."""
+    return {
+        "input_tokens": draft.input_tokens,
+        "output_tokens": draft.output_tokens,
+        "cached_tokens": draft.cached_tokens,
+        "latency_ms": round((time.perf_counter() - started) * 1000),
+        "cost_usd": model.prices.cost(draft.usage),
+        "attempts": max(1, draft.attempts),
+        "style": style_for(model),
+    }
+
+
+def _failed_fields(failure: str) -> dict[str, Any]:
+    return {
+        "status": Review.Status.FAILED,
+        "withheld_gate": "",
+        "verdict": "",
+        "reason": "",
+        "sections": {},
+        "problem": failure[:500],
+        "support_rate": None,
+    }
+
+
 def review_one(
     tool: Tool,
     persona: Persona,
@@ -392,40 +436,73 @@ def review_one(
 ) -> Review:
     """Run one persona over one dossier and store the result (published, withheld or failed)."""
     started = time.perf_counter()
-    try:
-        draft = write_review(model, dossier, persona, temperature=temperature, seed=seed)
-    except DraftError as exc:
-        draft, failure = exc.draft, str(exc)
-    except Exception as exc:  # a backend bug must still leave a visible failed review
-        log.exception("panel model crashed")
-        draft, failure = Draft(attempts=1), f"model error: {type(exc).__name__}: {exc}"
-    else:
-        failure = ""
-    fields: dict[str, Any] = {
-        "input_tokens": draft.input_tokens,
-        "output_tokens": draft.output_tokens,
-        "cached_tokens": draft.cached_tokens,
-        "latency_ms": round((time.perf_counter() - started) * 1000),
-        "cost_usd": model.prices.cost(draft.usage),
-        "attempts": max(1, draft.attempts),
-        "style": style_for(model),
-    }
+    draft, failure = _write(model, dossier, persona, temperature=temperature, seed=seed)
+    fields = _usage_fields(model, draft, started)
     if failure:
-        fields |= {
-            "status": Review.Status.FAILED,
-            "withheld_gate": "",
-            "verdict": "",
-            "reason": "",
-            "sections": {},
-            "problem": failure[:500],
-            "support_rate": None,
-        }
-        return _store(tool, persona, model, dossier, fields, [])
+        return _store(tool, persona, model, dossier, fields | _failed_fields(failure), [])
     verdict = judge(draft, dossier, names, persona)
     claims = verdict.pop("claims")
     fields |= verdict | {"verdict": draft.verdict, "reason": draft.reason[:300]}
     fields["sections"] = draft.sections
     return _store(tool, persona, model, dossier, fields, claims)
+
+
+@dataclass
+class _PanelRun:
+    """One review_tools call: the model, the personas with their prompt versions, the
+    catalog's tool names (for the grounding check) and the sampling overrides."""
+
+    model: ReviewModel
+    personas: list[Persona]
+    versions: dict[str, str]
+    names: list[str]
+    force: bool
+    temperature: float | None
+    seed: int | None
+
+
+def _stored_reviews(run: _PanelRun, tool: Tool, dossier: Dossier) -> dict[tuple[str, str], Review]:
+    """Reviews already stored for these exact inputs, by (persona, prompt version)."""
+    return {
+        (r.persona, r.prompt_version): r
+        for r in Review.objects.filter(
+            tool=tool,
+            model_id=run.model.model_id,
+            prompt_version__in=set(run.versions.values()),
+            dossier_hash=dossier.hash,
+        )
+    }
+
+
+def _review_or_reuse(
+    run: _PanelRun, tool: Tool, persona: Persona, dossier: Dossier, stored: Review | None
+) -> tuple[Review, bool]:
+    """(the review, whether it was reused): a stored review that did not fail is made
+    current again unless ``force``; otherwise the model writes a new one."""
+    if stored is not None and stored.status != Review.Status.FAILED and not run.force:
+        _make_current(stored)
+        return stored, True
+    try:
+        review = review_one(
+            tool,
+            persona,
+            run.model,
+            dossier,
+            run.names,
+            temperature=run.temperature,
+            seed=run.seed,
+        )
+    except IntegrityError:
+        # Another worker stored the same review meanwhile: theirs stands.
+        review = Review.objects.get(
+            tool=tool,
+            persona=persona.slug,
+            model_id=run.model.model_id,
+            prompt_version=run.versions[persona.slug],
+            dossier_hash=dossier.hash,
+        )
+        return review, True
+    return review, False
 
 
 def review_tools(
@@ -446,41 +523,23 @@ def review_tools(
     if model is None or isinstance(model, str):
         model = get_review_model(model)
     personas = load_personas()
-    names = known_names()
-    outcomes: list[ReviewOutcome] = []
     style = style_for(model)
-    versions = {p.slug: prompt_version(p, style) for p in personas}
+    run = _PanelRun(
+        model=model,
+        personas=personas,
+        versions={p.slug: prompt_version(p, style) for p in personas},
+        names=known_names(),
+        force=force,
+        temperature=temperature,
+        seed=seed,
+    )
+    outcomes: list[ReviewOutcome] = []
     for tool in _tools(tool_ids):
         dossier = build_dossier(tool)
-        existing = {
-            (r.persona, r.prompt_version): r
-            for r in Review.objects.filter(
-                tool=tool,
-                model_id=model.model_id,
-                prompt_version__in=set(versions.values()),
-                dossier_hash=dossier.hash,
-            )
-        }
+        stored = _stored_reviews(run, tool, dossier)
         for persona in personas:
-            review = existing.get((persona.slug, versions[persona.slug]))
-            reused = review is not None and review.status != Review.Status.FAILED and not force
-            if reused:
-                _make_current(review)
-            else:
-                try:
-                    review = review_one(
-                        tool, persona, model, dossier, names, temperature=temperature, seed=seed
-                    )
-                except IntegrityError:
-                    # Another worker stored the same review meanwhile: theirs stands.
-                    review = Review.objects.get(
-                        tool=tool,
-                        persona=persona.slug,
-                        model_id=model.model_id,
-                        prompt_version=versions[persona.slug],
-                        dossier_hash=dossier.hash,
-                    )
-                    reused = True
+            key = (persona.slug, run.versions[persona.slug])
+            review, reused = _review_or_reuse(run, tool, persona, dossier, stored.get(key))
             outcome = ReviewOutcome(
                 tool=tool.slug,
                 persona=persona.name,
