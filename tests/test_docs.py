@@ -4,7 +4,10 @@ docs/configuration.md, and the CLI reference there is the real `--help` output."
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +94,42 @@ def test_every_old_variable_name_is_documented_with_its_new_one():
     text = CONFIGURATION.read_text()
     for new, old in RENAMED_ENV.items():
         assert re.search(rf"`{old}`.*`{new}`|`{new}`.*`{old}`", text), (old, new)
+
+
+def test_the_cli_reference_is_the_real_help_output(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # A default read from the environment must not leak into the reference.
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT / "src"),
+            "TOOLVERDICT_DATA_DIR": str(tmp_path),
+            "TOOLVERDICT_SCHEDULER_INTERVAL": "7",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "cogapp", "--check", str(ROOT / "docs" / "cli.md")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (
+        "docs/cli.md is out of date: run `PYTHONPATH=src cog -r docs/cli.md`\n"
+        + result.stdout
+        + result.stderr
+    )
+
+
+def test_the_cli_reference_lists_every_toolverdict_command():
+    from toolverdict.core.clidoc import COMMANDS
+
+    commands = {
+        path.stem
+        for path in SRC.glob("*/management/commands/*.py")
+        if not path.stem.startswith("_")
+    }
+    assert commands == set(COMMANDS)
+    text = (ROOT / "docs" / "cli.md").read_text()
+    for command in COMMANDS:
+        assert f"## toolverdict {command.replace('_', '-')}\n" in text

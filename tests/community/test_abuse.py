@@ -179,3 +179,15 @@ def test_never_confirmed_accounts_are_pruned(tools):
     remaining = set(get_user_model().objects.values_list("email", flat=True))
     assert "stale@example.com" not in remaining
     assert {"recent@example.com", "voted@example.com", confirmed.email} <= remaining
+
+
+def test_a_rate_limited_vote_without_htmx_is_the_error_page(settings, member, tools):
+    settings.TOOLVERDICT_RATE_LIMITS = {**settings.TOOLVERDICT_RATE_LIMITS, "vote_user": "1/3600"}
+    client = signed_in(member)
+    vote(client, "cursor")
+    response = vote(client, "cursor", "skip")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    body = response.content.decode()
+    assert "<h1>Too many attempts</h1>" in body and "Too many votes" in body
+    assert ToolVote.objects.get().value == "ship"

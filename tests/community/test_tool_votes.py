@@ -147,3 +147,14 @@ def test_signed_in_card_shows_the_current_vote(member, member_client, tools):
     body = member_client.get(reverse("catalog:tool", args=["claude-4-sonnet"])).content.decode()
     assert 'value="skip" class="vote-skip" aria-pressed="true"' in body
     assert 'value="ship" class="vote-ship secondary" aria-pressed="false"' in body
+
+
+def test_a_bad_vote_answers_the_error_page_with_a_way_back(member_client, tools):
+    response = member_client.post(
+        vote_url("claude-4-sonnet"), {"value": "maybe", "next": "/tools/claude-4-sonnet/"}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "<h1>That vote could not be counted</h1>" in body
+    assert "A vote is ship or skip." in body
+    assert '<a href="/tools/claude-4-sonnet/">Back to the page you voted on</a>' in body

@@ -231,3 +231,18 @@ def test_a_failed_mail_keeps_the_link_that_did_arrive(client, smtp_sink):
         subscriptions.check_confirmation(token.strip()).outcome
         is subscriptions.ConfirmOutcome.VALID
     )
+
+
+def test_a_cross_site_signup_is_refused_with_the_error_page(client):
+    response = subscribe(client, "reader@example.com", HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "<h1>Refused</h1>" in body and "Cross-site sign-ups are refused." in body
+    assert not Subscriber.objects.exists()
+
+
+@override_settings(TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR=0)
+def test_a_refused_signup_keeps_the_typed_address_in_the_box(client):
+    response = subscribe(client, "reader@example.com")
+    assert response.status_code == 429 and response["Retry-After"] == "3600"
+    assert 'value="reader@example.com"' in response.content.decode()

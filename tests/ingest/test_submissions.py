@@ -75,6 +75,7 @@ def test_submissions_per_address_are_rate_limited(client, starter_catalog):
     )
     assert response.status_code == 429
     assert "Too many submissions" in response.content.decode()
+    assert 'value="Tool 6"' in response.content.decode()  # the form again, nothing lost
     assert Submission.objects.count() == 5
     other = client.post(reverse("ingest:submit"), form_data(), REMOTE_ADDR="203.0.113.6")
     assert other.status_code == 302  # the limit is per address

@@ -7,17 +7,20 @@ contract; they expose the same figures as the pages, computed by the same servic
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from ninja import Field, NinjaAPI, Schema, Status
+from ninja import errors as ninja_errors
 
 from toolverdict import __version__
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
 from toolverdict.catalog.sources import statuses_for
 from toolverdict.community.services import community_figures
+from toolverdict.core.errors import api_error
 from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
@@ -28,6 +31,7 @@ api = NinjaAPI(
     docs_url=None,  # the interactive docs page loads assets from a CDN; the schema is enough
     urls_namespace="api",
 )
+log = logging.getLogger(__name__)
 
 
 class CategoryOut(Schema):
@@ -105,7 +109,36 @@ class ComparisonOut(Schema):
 
 
 class ErrorOut(Schema):
+    """Every error the API answers, whatever its status (core/errors.py)."""
+
     detail: str
+
+
+# django-ninja's own errors in the same shape: a 422 lists its problems in one sentence,
+# and an unexpected exception is logged and answered as JSON instead of an HTML page.
+@api.exception_handler(ninja_errors.ValidationError)
+def _invalid_request(request: HttpRequest, exc: ninja_errors.ValidationError):
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+        for e in exc.errors
+    )
+    return api_error(422, problems or "invalid request")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404):
+    return api_error(404, "Not found")
+
+
+@api.exception_handler(ninja_errors.HttpError)
+def _http_error(request: HttpRequest, exc: ninja_errors.HttpError):
+    return api_error(exc.status_code, str(exc))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception):
+    log.exception("API request %s failed", request.path)
+    return api_error(500, "Internal server error")
 
 
 def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:

@@ -15,7 +15,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair, categories_with_counts
 from toolverdict.core import ratelimit
+from toolverdict.core.errors import error_page, too_many_requests
 from toolverdict.core.net import client_ip
 
 from . import accounts, conf, services
@@ -77,7 +78,24 @@ def _refused(request: HttpRequest, template: str, context: dict, status: int) ->
         response = render(request, template, {**context, "error": TOO_MANY})
         response[ACCEPTED_HEADER] = "0"
         return response
-    return render(request, "community/refused.html", {"message": TOO_MANY}, status=status)
+    return too_many_requests(
+        request,
+        TOO_MANY,
+        retry_after=max(ratelimit.limit("vote_user")[1], ratelimit.limit("vote_ip")[1]),
+        back_url=context["next_url"],
+        back_label="Back to the page you voted on",
+    )
+
+
+def _bad_vote(request: HttpRequest, message: str, next_url: str) -> HttpResponse:
+    return error_page(
+        request,
+        400,
+        "That vote could not be counted",
+        message,
+        back_url=next_url,
+        back_label="Back to the page you voted on",
+    )
 
 
 @require_POST
@@ -88,7 +106,7 @@ def vote_tool(request: HttpRequest, slug: str) -> HttpResponse:
         return _sign_in_required(request, next_url)
     form = ToolVoteForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("A vote is ship or skip.")
+        return _bad_vote(request, "A vote is ship or skip.", next_url)
     context = {"tool": tool, "next_url": next_url, "oob": True}
     if not _within_limits(request):
         context["community"] = services.community_figures([tool])[tool.pk]
@@ -108,7 +126,7 @@ def vote_tool(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def vote_pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if (a, b) != canonical_pair(a, b) or a == b:
-        return HttpResponseBadRequest("Pairs are named in canonical order.")
+        return _bad_vote(request, "Pairs are named in canonical order.", _next_url(request))
     published = Tool.objects.published()
     left = get_object_or_404(published, slug=a)
     right = get_object_or_404(published, slug=b)
@@ -117,7 +135,7 @@ def vote_pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
         return _sign_in_required(request, next_url)
     form = PairVoteForm(request.POST)
     if not form.is_valid() or form.cleaned_data["winner"] not in (a, b):
-        return HttpResponseBadRequest("Choose one of the two tools.")
+        return _bad_vote(request, "Choose one of the two tools.", next_url)
     context = {"left": left, "right": right, "next_url": next_url}
     if not _within_limits(request):
         return _refused(request, "community/_pair_vote.html", context, 429)
@@ -145,8 +163,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             # whatever host this request arrived under.
             next_url = _safe_next_on_site(form.cleaned_data["next"])
             if not ratelimit.authorize_sign_in_email(client_ip(request), email):
+                # A refused form keeps what was typed: the form again, with the reason.
                 form.add_error(None, "Too many sign-in emails requested. Try again later.")
-                return render(request, "community/sign_in.html", {"form": form}, status=429)
+                response = render(request, "community/sign_in.html", {"form": form}, status=429)
+                response["Retry-After"] = str(ratelimit.limit("signin_ip")[1])
+                return response
             # Built from SITE_URL, never the Host header: any allowed host could otherwise
             # get a real sign-in token mailed under its own domain.
             link_base = f"{settings.SITE_URL}{reverse('community:login_link')}"
@@ -171,7 +192,14 @@ def sign_in_link(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, source.get("next"), settings.LOGIN_REDIRECT_URL)
     user = accounts.user_for_token(token)
     if user is None:
-        return render(request, "community/sign_in_invalid.html", status=400)
+        return error_page(
+            request,
+            400,
+            "This sign-in link no longer works",
+            "Links work once and expire after a few minutes.",
+            back_url=reverse("community:login"),
+            back_label="Ask for a new one",
+        )
     if request.method == "GET":
         context = {"token_name": token_name, "token": token, "next": next_url, "email": user.email}
         return render(request, "community/sign_in_confirm.html", context)

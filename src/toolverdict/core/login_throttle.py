@@ -24,8 +24,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.template import loader
 
+from .errors import too_many_requests
 from .net import client_ip
 
 log = logging.getLogger(__name__)
@@ -99,10 +99,12 @@ def _count_failure(sender, credentials=None, request=None, **kwargs) -> None:
 def too_many_attempts(request: HttpRequest) -> HttpResponse:
     window = max(limit("ip")[1], limit("user")[1])
     minutes = max(1, round(window / 60))
-    body = loader.render_to_string("429.html", {"retry_minutes": minutes}, request)
-    response = HttpResponse(body, status=429)
-    response["Retry-After"] = str(window)
-    return response
+    return too_many_requests(
+        request,
+        "There have been too many failed sign-ins from here or for this account. "
+        f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.",
+        retry_after=window,
+    )
 
 
 def throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from toolverdict.core import ratelimit
+from toolverdict.core.errors import error_page
 from toolverdict.core.net import client_ip
 
 from . import subscriptions
@@ -59,14 +60,16 @@ def _same_origin(request: HttpRequest) -> bool:
 @require_POST
 def subscribe(request: HttpRequest) -> HttpResponse:
     if not _same_origin(request):
-        return HttpResponse(
-            "Cross-site sign-ups are refused.", status=403, content_type="text/plain"
-        )
+        return error_page(request, 403, "Refused", "Cross-site sign-ups are refused.")
     form = SignupForm(request.POST)
     if not ratelimit.authorize_digest_signup(client_ip(request)):
-        return _signup_response(
-            request, "digest/signup_result.html", {"signup_state": "limited", "form": form}, 429
+        # A refused form keeps what was typed: the box again, with the reason.
+        form.add_error(
+            None, "Too many sign-ups from your network just now. Please try again in an hour."
         )
+        response = _signup_response(request, "digest/signup_result.html", {"form": form}, 429)
+        response["Retry-After"] = str(ratelimit.limit("digest_signup_ip")[1])
+        return response
     if not form.is_valid():
         return _signup_response(
             request, "digest/signup_result.html", {"signup_state": "invalid", "form": form}, 400

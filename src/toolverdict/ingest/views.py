@@ -37,12 +37,13 @@ def submit(request: HttpRequest) -> HttpResponse:
             return redirect("ingest:submit_thanks")
         address = client_ip(request)
         if not ratelimit.authorize_submission(address):
-            return render(
-                request,
-                "ingest/submit.html",
-                {"form": form, "limited": True},
-                status=429,
+            # A refused form keeps what was typed: the form again, with the reason.
+            form.add_error(
+                None, "Too many submissions from your address for now. Please try again in an hour."
             )
+            response = render(request, "ingest/submit.html", {"form": form}, status=429)
+            response["Retry-After"] = str(ratelimit.limit("submission_ip")[1])
+            return response
         if form.is_valid():
             submission = form.save(commit=False)
             submission.client_hash = client_hash(address)

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from ..prompts import RULES
-from .base import Generation, ModelError, ReviewRequest
+from .base import Generation, ModelError, ReviewRequest, import_sdk
 from .remote import is_retryable_status, prices_for
 
 TOOL_NAME = "submit_review"
@@ -35,7 +35,7 @@ class AnthropicModel:
         timeout: float | None = None,
         http_client: Any = None,
     ) -> None:
-        import anthropic
+        anthropic = import_sdk("anthropic", "anthropic:<model>")
 
         self.model = model
         self.model_id = f"anthropic:{model}"
@@ -82,7 +82,7 @@ class AnthropicModel:
         }
 
     def generate(self, request: ReviewRequest) -> Generation:
-        import anthropic
+        anthropic = import_sdk("anthropic", "anthropic:<model>")
 
         try:
             message = self.client.messages.create(**self.request_kwargs(request))

@@ -7,11 +7,29 @@ so all three backends are held to exactly the same rules.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from decimal import Decimal
+from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
 from ..prompts import Prompt
+
+
+class MissingExtra(ImportError):
+    """A backend's SDK is an optional extra that is not installed; the message says which."""
+
+
+def import_sdk(module: str, backend: str) -> ModuleType:
+    """The provider SDK ``module`` (installed by the extra of the same name), or
+    MissingExtra naming the pip command that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(
+            f"the {backend} panel backend needs the {module!r} package, an optional extra: "
+            f"pip install 'toolverdict[{module}]'"
+        ) from exc
 
 
 class ModelError(Exception):

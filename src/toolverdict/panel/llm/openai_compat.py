@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from .base import Generation, ModelError, ReviewRequest
+from .base import Generation, ModelError, ReviewRequest, import_sdk
 from .remote import is_retryable_status, prices_for
 
 # Keywords OpenAI's strict structured-output mode rejects. The bounds still hold: the panel
@@ -50,7 +50,7 @@ class OpenAIModel:
         timeout: float | None = None,
         http_client: Any = None,
     ) -> None:
-        import openai
+        openai = import_sdk("openai", "openai:<model>")
 
         self.model = model
         # A different server is a different model even under the same name (a local vLLM
@@ -93,7 +93,7 @@ class OpenAIModel:
         }
 
     def generate(self, request: ReviewRequest) -> Generation:
-        import openai
+        openai = import_sdk("openai", "openai:<model>")
 
         try:
             response = self.client.chat.completions.create(**self.request_kwargs(request))
