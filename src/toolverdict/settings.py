@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "toolverdict.pagecache",
     "toolverdict.share",
     "django.contrib.sitemaps",
+    "toolverdict.opendata",
 ]
 
 MIDDLEWARE = [
@@ -431,6 +432,36 @@ TOOLVERDICT_SUBMISSIONS_PER_HOUR = env.int("TOOLVERDICT_SUBMISSIONS_PER_HOUR", d
 # One INFO line per feed request, or per embedding model load, is noise.
 LOGGING["loggers"]["httpx2"] = {"level": "WARNING"}
 LOGGING["loggers"]["sentence_transformers"] = {"level": "WARNING"}
+
+# --- source checks and open data (docs/catalog.md, docs/data.md) -----------------------
+# Fetches use the ingest's address guard (TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES).
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.periodic.check_sources")
+TOOLVERDICT_SOURCES_TIMEOUT = env.float("TOOLVERDICT_SOURCES_TIMEOUT", default=10.0)
+TOOLVERDICT_SOURCES_MAX_BYTES = env.int("TOOLVERDICT_SOURCES_MAX_BYTES", default=5_000_000)
+# Seconds from one answer to the next request to the same host, and hosts checked at once.
+TOOLVERDICT_SOURCES_HOST_INTERVAL = env.float("TOOLVERDICT_SOURCES_HOST_INTERVAL", default=2.0)
+TOOLVERDICT_SOURCES_CONCURRENCY = env.int("TOOLVERDICT_SOURCES_CONCURRENCY", default=4)
+# A source whose last successful check is this old reads "stale".
+TOOLVERDICT_SOURCES_STALE_DAYS = env.int("TOOLVERDICT_SOURCES_STALE_DAYS", default=90)
+# The periodic job re-checks a source after this many days, at most this many per batch.
+TOOLVERDICT_SOURCES_RECHECK_DAYS = env.int("TOOLVERDICT_SOURCES_RECHECK_DAYS", default=7)
+TOOLVERDICT_SOURCES_PER_RUN = env.int("TOOLVERDICT_SOURCES_PER_RUN", default=100)
+TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.opendata.periodic.tick")
+# Where the open-data dumps are written and served from (/data/files/…).
+TOOLVERDICT_EXPORT_DIR = Path(
+    env("TOOLVERDICT_EXPORT_DIR", default=str(DATA_DIR / "export"))
+).resolve()
+# Hours between two dumps written by the periodic job.
+TOOLVERDICT_EXPORT_EVERY_HOURS = env.int("TOOLVERDICT_EXPORT_EVERY_HOURS", default=24)
+# Dumps kept in the export directory (the newest ones).
+TOOLVERDICT_EXPORT_KEEP = env.int("TOOLVERDICT_EXPORT_KEEP", default=3)
+TOOLVERDICT_EXPORT_LICENSE = env(
+    "TOOLVERDICT_EXPORT_LICENSE",
+    default="Creative Commons Attribution 4.0 International (CC BY 4.0)",
+)
+TOOLVERDICT_EXPORT_LICENSE_URL = env(
+    "TOOLVERDICT_EXPORT_LICENSE_URL", default="https://creativecommons.org/licenses/by/4.0/"
+)
 
 # Local overrides for a deployment that prefers a Python file to env vars.
 try:  # noqa: SIM105 - a star import cannot sit inside contextlib.suppress

@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("toolverdict.digest.urls")),
     path("", include("toolverdict.ingest.urls")),
     path("", include("toolverdict.share.urls")),
+    path("", include("toolverdict.opendata.urls")),  # /data/
     path("api/", include("toolverdict.api.urls")),  # /api/openapi.json
 ]

@@ -41,7 +41,7 @@ def test_admin_edit_saves_and_announces_the_tool(admin_client, starter_catalog):
                 f"facts-{i}-key": fact.key,
                 f"facts-{i}-value": fact.value,
                 f"facts-{i}-source_url": fact.source_url,
-                f"facts-{i}-retrieved": fact.retrieved.isoformat(),
+                f"facts-{i}-as_of": fact.as_of.isoformat() if fact.as_of else "",
                 f"facts-{i}-position": fact.position,
             }
         )

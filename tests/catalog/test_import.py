@@ -43,7 +43,7 @@ def test_valid_file_creates_tools_with_prices_and_facts(tmp_path):
     assert (price.tier, price.display_amount, price.unit) == ("Pro", "$20", "seat/month")
     fact = alpha.facts.get()
     assert fact.source_url == "https://alpha.example.com/docs"
-    assert str(fact.retrieved) == "2026-11-01"
+    assert str(fact.as_of) == "2026-11-01"
 
 
 @pytest.mark.django_db
@@ -217,3 +217,35 @@ def test_starter_catalog_imports_cleanly(starter_catalog):
     assert Category.objects.count() >= 4
     # every fact in the shipped catalog carries a source
     assert not Fact.objects.filter(source_url="").exists()
+
+
+@pytest.mark.django_db
+def test_the_old_retrieved_name_imports_as_the_editors_as_of_date(tmp_path):
+    import_path(write(tmp_path, VALID.replace("as_of = ", "retrieved = ")))
+    fact = Fact.objects.get(tool__slug="alpha-coder")
+    assert str(fact.as_of) == "2026-11-01"
+    # Same meaning: the file written with the new name is unchanged by it.
+    assert import_path(write(tmp_path, VALID, "new.toml")).changed == []
+
+
+@pytest.mark.django_db
+def test_a_fact_without_a_date_imports_with_none(tmp_path):
+    import_path(write(tmp_path, VALID.replace("as_of = 2026-11-01\n", "")))
+    assert set(Fact.objects.values_list("as_of", flat=True)) == {None}
+
+
+def test_giving_both_as_of_and_retrieved_is_an_error():
+    text = VALID.replace("as_of = 2026-11-01", "as_of = 2026-11-01\nretrieved = 2026-11-02", 1)
+    with pytest.raises(CatalogImportError, match=r"field 'facts\.0\.retrieved'"):
+        parse_catalog(text)
+
+
+@pytest.mark.django_db
+def test_an_import_records_no_source_check(tmp_path):
+    from toolverdict.catalog.models import Source
+    from toolverdict.catalog.sources import statuses_for
+
+    import_path(write(tmp_path, VALID))
+    assert not Source.objects.exclude(checked_at=None).exists()
+    urls = list(Fact.objects.values_list("source_url", flat=True))
+    assert {s.label for s in statuses_for(urls).values()} == {"source cited, not yet checked"}

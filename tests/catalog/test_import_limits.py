@@ -106,7 +106,7 @@ BASE = {
                     "key": "context_window",
                     "value": "128K tokens",
                     "source": "https://alpha.example.com/docs",
-                    "retrieved": dt.date(2026, 11, 1),
+                    "as_of": dt.date(2026, 11, 1),
                 }
             ],
         }

@@ -302,7 +302,7 @@ def test_outdated_reviews_are_queued_by_the_periodic_job(fast, starter_catalog):
         key="note",
         value="Ships a CLI",
         source_url="https://example.com/a",
-        retrieved=dt.date(2026, 11, 1),
+        as_of=dt.date(2026, 11, 1),
     )
     assert outdated_tool_ids(reviewed) == [tools[0].pk]
     backlog = queue_backlog(outdated=True)

@@ -26,7 +26,7 @@ def add_facts(tool: Tool, n: int) -> None:
             key=f"extra_{i}",
             value=str(i),
             source_url="https://example.com/f",
-            retrieved=date(2026, 11, 1),
+            as_of=date(2026, 11, 1),
             position=10 + i,
         )
         for i in range(n)

@@ -19,6 +19,7 @@ from ninja import errors as ninja_errors
 from toolverdict import __version__
 from toolverdict.catalog.models import Category, Pricing, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
+from toolverdict.catalog.sources import statuses_for
 from toolverdict.community import conf as community_conf
 from toolverdict.community.services import community_figures, head_to_head_leaderboard
 from toolverdict.core.errors import api_error
@@ -50,11 +51,22 @@ class PricePointOut(Schema):
     source: str
 
 
+class SourceCheckOut(Schema):
+    state: str = Field(description="unchecked | ok | unreachable | stale")
+    label: str = Field(description='What the page says, e.g. "checked 3 days ago"')
+    checked_at: dt.datetime | None = Field(
+        description="The last check that reached the page (unreachable: the failed check)"
+    )
+
+
 class FactOut(Schema):
     key: str
     value: str
     source: str
-    retrieved: dt.date
+    as_of: dt.date | None = Field(
+        description="The editor's own date for the fact, if the catalog gives one; not a check"
+    )
+    check: SourceCheckOut = Field(description="What the last check of the source found")
 
 
 class ToolOut(Schema):
@@ -172,6 +184,7 @@ def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:
         "community_votes": community.votes,
     }
     if detail:
+        checks = statuses_for(f.source_url for f in tool.facts.all())
         data.update(
             {
                 "description": tool.description,
@@ -193,7 +206,12 @@ def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:
                         "key": f.key,
                         "value": f.value,
                         "source": f.source_url,
-                        "retrieved": f.retrieved,
+                        "as_of": f.as_of,
+                        "check": {
+                            "state": checks[f.source_url].state,
+                            "label": checks[f.source_url].label,
+                            "checked_at": checks[f.source_url].checked_at,
+                        },
                     }
                     for f in tool.facts.all()
                 ],

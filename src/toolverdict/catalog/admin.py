@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Category, Fact, PricePoint, Tool
+from .models import Category, Fact, PricePoint, Source, Tool
 from .signals import tools_changed
 
 
@@ -42,3 +42,19 @@ class ToolAdmin(admin.ModelAdmin):
         transaction.on_commit(
             lambda: tools_changed.send(sender=Tool, tool_ids=[tool_id], reason="admin")
         )
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    """The checks of cited URLs: written only by `toolverdict check-sources`, read-only here."""
+
+    list_display = ["url", "outcome", "http_status", "checked_at", "last_ok_at", "failures"]
+    list_filter = ["outcome"]
+    search_fields = ["url"]
+    readonly_fields = [f.name for f in Source._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

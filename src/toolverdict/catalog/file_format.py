@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -85,7 +86,10 @@ class FactIn(_Strict):
     key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
     value: Annotated[Line, StringConstraints(max_length=300)]
     source: SourceUrl
-    retrieved: dt.date
+    # The editor's own "as of" date for the statement, optional. Older files call it
+    # ``retrieved``; that name is read with the same meaning (giving both is an error). It
+    # never records a check: only `toolverdict check-sources` does (catalog/sources.py).
+    as_of: dt.date | None = Field(default=None, validation_alias=AliasChoices("as_of", "retrieved"))
 
 
 class ToolIn(_Strict):

@@ -109,7 +109,7 @@ def _children_signature(tool: Tool) -> tuple[list[tuple], list[tuple]]:
         (p.tier, p.amount.normalize(), p.currency, p.unit, p.source_url)
         for p in tool.price_points.all()
     ]
-    facts = [(f.key, f.value, f.source_url, f.retrieved) for f in tool.facts.all()]
+    facts = [(f.key, f.value, f.source_url, f.as_of) for f in tool.facts.all()]
     return prices, facts
 
 
@@ -117,7 +117,7 @@ def _wanted_signature(item: ToolIn) -> tuple[list[tuple], list[tuple]]:
     prices = [
         (p.tier, p.amount.normalize(), p.currency, p.unit, str(p.source)) for p in item.price_points
     ]
-    facts = [(f.key, f.value, str(f.source), f.retrieved) for f in item.facts]
+    facts = [(f.key, f.value, str(f.source), f.as_of) for f in item.facts]
     return prices, facts
 
 
@@ -156,7 +156,7 @@ def upsert_tool(item: ToolIn, categories: dict[str, Category]) -> tuple[Tool, st
             key=f.key,
             value=f.value,
             source_url=str(f.source),
-            retrieved=f.retrieved,
+            as_of=f.as_of,
             position=i,
         )
         for i, f in enumerate(item.facts)

@@ -140,7 +140,11 @@ class Fact(models.Model):
     key = models.CharField(max_length=40)
     value = models.CharField(max_length=300)
     source_url = models.URLField(max_length=500)
-    retrieved = models.DateField()
+    # The date the catalog file (or the ingest) gives for the statement: an editor's "as
+    # of", never a check. Whether the source was fetched is recorded in Source, by URL.
+    as_of = models.DateField(
+        null=True, blank=True, help_text="The editor's own date for this fact, if any."
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -152,3 +156,47 @@ class Fact(models.Model):
     @property
     def label(self) -> str:
         return self.key.replace("_", " ").capitalize()
+
+
+class Source(models.Model):
+    """The latest check of one cited URL (a fact's or a price point's ``source_url``).
+
+    Keyed by URL, so a re-import that keeps a fact's source keeps its check. Only
+    ``toolverdict check-sources`` (and its periodic job) writes the check fields: a source
+    nobody fetched has ``checked_at`` unset and reads "source cited, not yet checked".
+    A check fetches the page; it does not read whether the page still says what the fact
+    says.
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Reachable"
+        HTTP_ERROR = "http_error", "HTTP error"
+        UNREACHABLE = "unreachable", "Unreachable"
+        REFUSED = "refused", "Refused (not a public address)"
+        TOO_LARGE = "too_large", "Too large to read"
+
+    url = models.URLField(max_length=500, unique=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    final_url = models.URLField(max_length=2000, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    # The last check that reached the page: staleness is counted from it.
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Checks in a row that did not reach the page."
+    )
+    # Set while a worker checks this URL (see catalog/sources.py: claim and lease).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["url"]
+        indexes = [models.Index(fields=["checked_at"], name="catalog_source_checked_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_dead(self) -> bool:
+        return bool(self.outcome) and self.outcome != self.Outcome.OK

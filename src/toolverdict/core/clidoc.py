@@ -18,6 +18,8 @@ COMMANDS = (
     "compare",
     "panel_eval",
     "ingest",
+    "check_sources",
+    "export",
     "digest",
     "worker",
     "scheduler",

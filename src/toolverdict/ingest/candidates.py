@@ -294,7 +294,7 @@ def candidate_tool_in(candidate: Candidate, slug: str, category_slug: str, day: 
                     if candidate.entry_id
                     else candidate.tagline,
                     "source": candidate.source_url,
-                    "retrieved": day,
+                    "as_of": day,
                 }
             ],
         }

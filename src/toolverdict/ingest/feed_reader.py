@@ -173,6 +173,17 @@ def _transport(allow_private: bool) -> httpx.HTTPTransport:
     return transport
 
 
+def guarded_transport(allow_private: bool | None = None) -> httpx.HTTPTransport:
+    """An httpx transport whose every connection passes the address guard (see above).
+
+    ``allow_private`` defaults to ``TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES``. Used by the
+    feed reader here and by the source checks (catalog/sources.py).
+    """
+    if allow_private is None:
+        allow_private = settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES
+    return _transport(allow_private)
+
+
 def fetch(url: str, *, timeout: float | None = None, max_bytes: int | None = None) -> Fetched:
     """GET ``url`` with timeouts, an overall deadline, a size limit and the address guard.
 

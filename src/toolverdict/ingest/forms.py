@@ -120,9 +120,7 @@ class SubmissionForm(forms.ModelForm):
                     "description": data.get("description", ""),
                     "homepage": data["homepage"],
                     "pricing": data["pricing"],
-                    "facts": [
-                        {**fact, "retrieved": "2000-01-01"} for fact in data.get("facts_text", [])
-                    ],
+                    "facts": list(data.get("facts_text", [])),
                 }
             )
         except SchemaError as exc:

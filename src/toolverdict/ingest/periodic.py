@@ -1,4 +1,5 @@
-"""The periodic job: start the day's pipeline once the day's run hour has come.
+"""The periodic jobs: start the day's pipeline once the day's run hour has come (``tick``),
+and queue the checks of the sources due one (``check_sources``).
 
 State-driven like every periodic job here: whether the day's run is due, queued, running,
 done or failed is read from its PipelineRun row, so a missed or doubled tick is harmless.
@@ -13,9 +14,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from toolverdict.catalog.sources import claim_due, sync_sources
+
 from .models import PipelineRun, RunStatus
 from .pipeline import get_run
-from .tasks import run_daily_pipeline, running_elsewhere
+from .tasks import check_claimed_sources, run_daily_pipeline, running_elsewhere
 
 MAX_ATTEMPTS = 3
 # A failed day waits this long before its next attempt: a transient fault (a full disk,
@@ -85,3 +88,16 @@ def tick(now: dt.datetime | None = None) -> str:
     if retried:
         report += f"; retrying {', '.join(retried)}"
     return report
+
+
+def check_sources(now: dt.datetime | None = None) -> str:
+    """Claim the sources due a check (never checked, or not for
+    ``TOOLVERDICT_SOURCES_RECHECK_DAYS``) and queue one task that checks them; one batch
+    is out at a time (catalog/sources.py: ``claim_due``)."""
+    now = now or timezone.now()
+    sync_sources()
+    urls = claim_due(now)
+    if not urls:
+        return "sources: nothing due"
+    check_claimed_sources.enqueue(urls)
+    return f"sources: checking {len(urls)}"

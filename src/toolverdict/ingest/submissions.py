@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 def submission_tool_in(submission: Submission, slug: str) -> ToolIn:
     """The catalog schema's input for a submission (raises pydantic's ValidationError)."""
-    retrieved = (submission.created_at or timezone.now()).date()
+    # The maker's statements, as of the day they were submitted (not a check of the source).
+    as_of = (submission.created_at or timezone.now()).date()
     return ToolIn.model_validate(
         {
             "slug": slug,
@@ -41,7 +42,7 @@ def submission_tool_in(submission: Submission, slug: str) -> ToolIn:
             "description": submission.description,
             "homepage": submission.homepage,
             "pricing": submission.pricing,
-            "facts": [{**fact, "retrieved": retrieved} for fact in submission.facts],
+            "facts": [{**fact, "as_of": as_of} for fact in submission.facts],
         }
     )
 

@@ -55,3 +55,16 @@ def follow_up_tool(tool_id: int) -> str:
 
     reviewed, note, made = follow_up(tool_id)
     return f"reviewed {reviewed}, comparisons {len(made)}" + (f" ({note})" if note else "")
+
+
+@task(queue_name="ingest")
+def check_claimed_sources(urls: list[str]) -> str:
+    """Check a batch of sources the periodic job claimed; recording releases the claim."""
+    from toolverdict.catalog.sources import record
+
+    from .source_checks import check_urls
+
+    results = check_urls(urls)
+    changed = record(results)
+    ok = sum(r.outcome == "ok" for r in results)
+    return f"checked {len(results)} source(s): {ok} reachable, {len(changed)} changed status"

@@ -30,6 +30,8 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     "catalog:search": lambda: ["catalog"],
     # Browse lists every tool with its panel and community figures.
     "catalog:tools": lambda: ["catalog", "reviews", "votes:tools"],
+    # The open-data page links the newest dumps: the export job bumps "data".
+    "opendata:data": lambda: ["data"],
     "compare:pair": _pair,
     # Rankings also list where the panel and the readers disagree: reviews change them too.
     "community:rankings": lambda: ["catalog", "votes", "reviews"],

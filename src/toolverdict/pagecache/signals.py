@@ -65,9 +65,14 @@ def _tools_changed(sender, **kwargs) -> None:
     invalidate("catalog")
 
 
+def _sources_changed(sender, tool_ids, **kwargs) -> None:
+    # A source check changed what the pages of the tools citing it say about the source.
+    invalidate(tools=tool_ids)
+
+
 def connect() -> None:
     from toolverdict.catalog.models import Category, Fact, PricePoint, Tool
-    from toolverdict.catalog.signals import tools_changed
+    from toolverdict.catalog.signals import sources_changed, tools_changed
     from toolverdict.community.models import Member, PairVote, ToolVote
     from toolverdict.digest.models import Issue, Section
     from toolverdict.panel.models import Review
@@ -76,6 +81,7 @@ def connect() -> None:
         post_save.connect(_catalog, sender=model, dispatch_uid=f"pagecache-{model.__name__}-s")
         post_delete.connect(_catalog, sender=model, dispatch_uid=f"pagecache-{model.__name__}-d")
     tools_changed.connect(_tools_changed, dispatch_uid="pagecache-tools-changed")
+    sources_changed.connect(_sources_changed, dispatch_uid="pagecache-sources-changed")
     for model, receiver in (
         (Review, _review),
         (ToolVote, _tool_vote),

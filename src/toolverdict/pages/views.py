@@ -11,10 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from toolverdict.catalog import services as catalog
-from toolverdict.catalog.models import Category
+from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.services import canonical_pair
+from toolverdict.catalog.sources import SourceStatus, statuses_for
 from toolverdict.community.services import CommunityFigure, community_figures
 from toolverdict.ingest.origin import tool_origin
+from toolverdict.panel.dossier import build_dossier
 from toolverdict.panel.progress import panel_progress
 from toolverdict.panel.services import PanelSummary, latest_reviewed_tool_ids, panel_summaries
 from toolverdict.share import badges, seo
@@ -101,6 +103,11 @@ def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
         tool.category.tools.filter(is_published=True).exclude(pk=tool.pk).order_by("name")[:6]
     )
     badge_path = reverse("share:badge", args=[tool.slug])
+    facts = list(tool.facts.all())
+    prices = list(tool.price_points.all())
+    statuses = statuses_for([f.source_url for f in facts] + [p.source_url for p in prices])
+    if summary.reviews:
+        _mark_reviews(tool, summary, statuses)
     return render(
         request,
         "pages/tool.html",
@@ -118,8 +125,23 @@ def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "badge_snippets": badges.embed_snippets(
                 tool, seo.absolute(tool.get_absolute_url()), seo.absolute(badge_path)
             ),
+            "facts": [(f, statuses[f.source_url]) for f in facts],
         },
     )
+
+
+def _mark_reviews(tool: Tool, summary: PanelSummary, statuses: dict[str, SourceStatus]) -> None:
+    """Mark each review that cites an evidence item whose source is unreachable or stale."""
+    flagged = {
+        e.id: statuses[e.source_url].label
+        for e in build_dossier(tool).evidence
+        if e.source_url in statuses and statuses[e.source_url].is_flagged
+    }
+    if not flagged:
+        return
+    for card in summary.reviews.values():
+        cited = dict.fromkeys(i for claim in card.claims for i in claim.evidence_ids)
+        card.source_marks = [(i, flagged[i]) for i in cited if i in flagged]
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:

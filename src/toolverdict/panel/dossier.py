@@ -220,7 +220,9 @@ def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
             (
                 kind,
                 f"Fact: {fact.label}",
-                f"{fact.value} (retrieved {_date(fact.retrieved)})",
+                # Only the editor's own date, when the file gives one: the catalog records
+                # no fetch of the source, so the dossier claims none.
+                f"{fact.value} (as of {_date(fact.as_of)})" if fact.as_of else fact.value,
                 fact.source_url,
             )
         )

@@ -73,6 +73,9 @@ class ReviewCard:
     support_rate: float | None = None
     model_id: str = ""
     problem: str = ""
+    # (evidence id, status label) for each cited item whose source is unreachable or stale;
+    # filled in by the tool page (catalog/views.py), empty elsewhere.
+    source_marks: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
