@@ -131,3 +131,14 @@ def test_home_puts_the_latest_reviewed_tools_first(client, starter_catalog):
     first_card = latest.split('data-tool="')[1].split('"')[0]
     assert first_card == "claude-4-sonnet"
     assert "100%" in latest.split("</article>")[0]  # its panel ship % on the card
+
+
+def test_every_page_links_browse_rankings_vote_rules_open_data_and_the_digest(
+    client, starter_catalog
+):
+    for url in ("/", "/tools/claude-4-sonnet/", "/no/such/page/"):
+        body = client.get(url).content.decode()
+        footer = body[body.index('<footer class="site-footer') :]
+        for target in ("/tools/", "/rankings/", "/how-votes-count/", "/data/", "/digest/"):
+            assert f'href="{target}"' in footer, (url, target)
+    assert client.get("/data/").status_code == 200

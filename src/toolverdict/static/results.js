@@ -2,7 +2,7 @@
    Without JavaScript the page itself comes with them open (the vote redirects back). With
    it, two swaps can tell us the reader has voted: their vote cast in place
    (/votes/pair/…), and their own bits fetched into a shared copy of the page
-   (/accounts/page-bits/, see personal.js). Either way the box then says "Your vote is
+   (/accounts/page-bits/, see site.js). Either way the box then says "Your vote is
    saved". */
 (function () {
   document.addEventListener("htmx:afterSettle", function (event) {
