@@ -101,3 +101,18 @@ def page(chromium_browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def dummy_tasks(settings):
+    """Tasks are recorded by django-tasks' dummy backend, not run: tests read what was queued."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            "QUEUES": ["default", "panel", "digest", "ingest"],
+        }
+    }
+    from django_tasks import default_task_backend
+
+    default_task_backend.clear()
+    return default_task_backend

@@ -272,20 +272,6 @@ def test_a_status_change_retires_the_cached_tool_page(
 # --- the periodic job and the command ---------------------------------------------------
 
 
-@pytest.fixture
-def dummy_tasks(settings):
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
-            "QUEUES": ["default", "panel", "digest", "ingest"],
-        }
-    }
-    from django_tasks import default_task_backend
-
-    default_task_backend.clear()
-    return default_task_backend
-
-
 def test_the_periodic_job_claims_due_sources_once_and_the_task_checks_them(
     dummy_tasks, source_server, source_settings
 ):

@@ -126,20 +126,6 @@ def immediate_tasks(settings):
     return settings
 
 
-@pytest.fixture
-def dummy_tasks(settings):
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
-            "QUEUES": ["default", "panel", "digest", "ingest"],
-        }
-    }
-    from django_tasks import default_task_backend
-
-    default_task_backend.clear()
-    return default_task_backend
-
-
 @dataclass
 class PanelCalls:
     calls: list[list[int]] = field(default_factory=list)

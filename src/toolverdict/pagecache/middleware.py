@@ -165,14 +165,9 @@ front = _FrontCopies()
 setting_changed.connect(front.clear)
 
 
-def _shared() -> bool:
-    backend = settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
-    return not backend.endswith(("LocMemCache", "DummyCache"))
-
-
 def stored_page(key: str) -> Entry | None:
     """The stored page under ``key``: this process's copy, else the cache's."""
-    shared = _shared()
+    shared = not versions.per_process_cache()
     if shared:
         entry = front.get(key)
         if entry is not None:
@@ -186,7 +181,7 @@ def stored_page(key: str) -> Entry | None:
 def store_page(key: str, entry: Entry) -> None:
     seconds = timeout() or 86400  # unvisited pages leave in a day at most
     caches["pages"].set(key, entry, seconds)
-    if _shared():
+    if not versions.per_process_cache():
         front.put(key, entry, seconds)
 
 

@@ -32,9 +32,13 @@ def _store_kind() -> str:
     kind = getattr(settings, "TOOLVERDICT_PAGE_CACHE_VERSIONS", "auto") or "auto"
     if kind != "auto":
         return kind
+    return "db" if per_process_cache() else "cache"
+
+
+def per_process_cache() -> bool:
+    """Is the page cache local to each process (local memory), not shared between them?"""
     backend = settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
-    per_process = backend.endswith(("LocMemCache", "DummyCache"))
-    return "db" if per_process else "cache"
+    return backend.endswith(("LocMemCache", "DummyCache"))
 
 
 def get_versions(scopes: Iterable[str]) -> dict[str, int]:
