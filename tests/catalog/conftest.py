@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.loopback import QuietHandler, loopback_http
 
 
 @dataclass
@@ -37,7 +38,7 @@ def source_server() -> Iterator[SourceServer]:
     release = threading.Event()
     state = SourceServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             state.hits[self.path] = state.hits.get(self.path, 0) + 1
             state.agents.append(self.headers.get("User-Agent", ""))
@@ -60,21 +61,9 @@ def source_server() -> Iterator[SourceServer]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (size limit, timeout): expected
 
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_http(Handler, release) as base:
+        state.base = base
         yield state
-    finally:
-        release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

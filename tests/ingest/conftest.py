@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.loopback import QuietHandler, loopback_http
 from toolverdict.ingest import dedupe
 
 
@@ -45,7 +45,7 @@ def feed_server() -> Iterator[FeedServer]:
     release = threading.Event()
     server_state = FeedServer(base="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             route = server_state.routes.get(self.path)
             server_state.hits[self.path] = server_state.hits.get(self.path, 0) + 1
@@ -75,21 +75,9 @@ def feed_server() -> Iterator[FeedServer]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (size limit, timeout): expected
 
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    server_state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_http(Handler, release) as base:
+        server_state.base = base
         yield server_state
-    finally:
-        release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)
