@@ -175,6 +175,9 @@ TASKS = {
 # versions in the database so every process and worker agrees. CACHE_URL=redis://… shares
 # one cache (and the versions) between processes and machines. See docs/caching.md.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toolverdict")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same backend, keeping one Redis client per server (core/redis_cache.py).
+    CACHES["default"]["BACKEND"] = "toolverdict.core.redis_cache.RedisCache"
 # Stored pages get their own cache, so a flood of distinct URLs (search queries) culls
 # pages, never the rate-limit counters in the default cache. With CACHE_URL it is the same
 # server under its own key prefix.

@@ -228,13 +228,12 @@ class PageCacheMiddleware:
             "Vary": "Accept-Encoding",
         }
         if not personal:
-            probe = HttpResponse()
-            for key, value in headers.items():
-                probe[key] = value
-            conditional = get_conditional_response(
-                request, etag=etag, last_modified=last_modified, response=probe
-            )
-            if conditional.status_code == 304:
+            # Django's precondition rules (RFC 9110); with no response given it answers
+            # None unless the request's validators match.
+            conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
+            if conditional is not None and conditional.status_code == 304:
+                for key, value in headers.items():
+                    conditional.headers[key] = value
                 request._page_cache = "304"
                 return conditional
         key = PAGE_PREFIX + tag
