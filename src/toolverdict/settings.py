@@ -199,6 +199,13 @@ TOOLVERDICT_PAGE_MAX_AGE = env.int("TOOLVERDICT_PAGE_MAX_AGE", default=60)
 TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE = env.int(
     "TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE", default=600
 )
+# Scripts on anonymous pages: "members" (default; reading needs none, a signed-in reader's
+# copy gets them) or "all" (for a CDN serving the anonymous copy to signed-in readers too).
+TOOLVERDICT_PAGE_SCRIPTS = env.str("TOOLVERDICT_PAGE_SCRIPTS", default="members")
+if TOOLVERDICT_PAGE_SCRIPTS not in ("members", "all"):
+    raise ImproperlyConfigured(
+        f'TOOLVERDICT_PAGE_SCRIPTS must be "members" or "all", not {TOOLVERDICT_PAGE_SCRIPTS!r}'
+    )
 # Where scope versions live: "auto" (database with a local-memory cache, else the cache),
 # "db" or "cache".
 TOOLVERDICT_PAGE_CACHE_VERSIONS = env("TOOLVERDICT_PAGE_CACHE_VERSIONS", default="auto")

@@ -101,6 +101,8 @@ def test_a_voter_handed_the_shared_copy_gets_the_results_opened(
     """A CDN serves everyone the anonymous copy; the reader's bits arrive by htmx."""
     from playwright.sync_api import expect
 
+    settings.TOOLVERDICT_PAGE_SCRIPTS = "all"  # the setting for such a CDN
+
     from toolverdict.catalog.models import Tool
     from toolverdict.community.services import cast_pair_vote
 

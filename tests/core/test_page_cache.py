@@ -269,8 +269,9 @@ def test_messages_reach_a_signed_in_reader_of_a_cached_page(starter_catalog):
 
 
 def test_the_fragment_carries_a_readers_bits_for_pages_served_from_a_shared_cache(
-    starter_catalog,
+    starter_catalog, settings
 ):
+    settings.TOOLVERDICT_PAGE_SCRIPTS = "all"  # the setting for a CDN that ignores cookies
     member = make_member()
     cast_tool_vote(member, Tool.objects.get(slug="claude-4-sonnet"), "skip")
     body = Client().get(PAIR).content.decode()
@@ -491,3 +492,31 @@ def test_confirming_an_address_retires_the_pages_its_votes_count_on(
     with django_capture_on_commit_callbacks(execute=True):
         confirm_email(user)
     assert "1 community vote" in client.get(TOOL).content.decode()
+
+
+# Any script but the JSON-LD data block (share tags), which browsers do not run.
+RUNNABLE_SCRIPT = re.compile(r"<script(?![^>]*application/ld\+json)")
+
+
+def test_anonymous_pages_carry_no_script_and_a_signed_in_readers_copy_gets_them(
+    starter_catalog,
+):
+    anonymous = Client().get(PAIR).content.decode()
+    assert not RUNNABLE_SCRIPT.search(anonymous)  # reading needs no JavaScript
+    assert "<!--pb:scripts--><!--/pb:scripts-->" in anonymous
+    client = Client()
+    client.force_login(make_member())
+    body = client.get(PAIR).content.decode()  # the stored page, filled in for them
+    assert re.search(r'<script src="/static/site\.js\?v=[0-9a-f]{12}" data-htmx=', body)
+    assert re.search(r'<script src="/static/results\.js\?v=[0-9a-f]{12}" defer>', body)
+    assert not RUNNABLE_SCRIPT.search(Client().get(PAIR).content.decode())  # stored copy as was
+    # A page outside the page cache, rendered for the reader, has them too.
+    assert "/static/site.js" in client.get(reverse("community:profile")).content.decode()
+
+
+def test_the_scripts_setting_gives_anonymous_pages_new_keys(starter_catalog, settings):
+    before = Client().get(TOOL)
+    settings.TOOLVERDICT_PAGE_SCRIPTS = "all"
+    after = Client().get(TOOL)
+    assert after["ETag"] != before["ETag"]
+    assert "/static/site.js" in after.content.decode()

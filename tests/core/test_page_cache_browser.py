@@ -23,6 +23,7 @@ def test_the_script_fetches_a_signed_in_readers_bits_into_a_shared_page(
 ):
     from playwright.sync_api import expect
 
+    settings.TOOLVERDICT_PAGE_SCRIPTS = "all"  # the setting for a CDN that ignores cookies
     settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
     settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     user = get_user_model().objects.create_user(username="cdn@example.com", email="cdn@example.com")

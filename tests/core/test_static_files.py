@@ -11,6 +11,11 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def scripts_on_every_page(settings):
+    settings.TOOLVERDICT_PAGE_SCRIPTS = "all"  # so the anonymous page names every asset
+
+
 def asset_urls(client: Client) -> list[str]:
     body = client.get("/").content.decode()
     return re.findall(r'(?:href|src|data-htmx)="(/static/[^"]+)"', body)

@@ -1,4 +1,9 @@
-"""The sign-up box in a real browser: with htmx it answers in place, without JS by a page."""
+"""The sign-up box in a real browser.
+
+Anonymous pages carry no script by default, so the box answers by a page, as it does
+without JavaScript. With scripts on every page (TOOLVERDICT_PAGE_SCRIPTS = "all", for a
+CDN) htmx arrives when the reader reaches for the form and the box answers in place.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,23 @@ from toolverdict.digest.models import Subscriber
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_signup_box_answers_in_place_with_htmx(live_server, page, starter_catalog):
+def test_by_default_the_signup_box_answers_by_a_page_with_no_script_loaded(
+    live_server, page, starter_catalog
+):
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    page.goto(live_server.url + "/")
+    assert page.locator("script[src]").count() == 0
+    page.locator("#digest-email").fill("plain@example.com")
+    page.locator("#digest-signup button[type=submit]").click()
+    page.locator("text=Check your inbox").wait_for()
+    assert page.url.endswith("/digest/subscribe/")
+    assert scripts == []
+    assert Subscriber.objects.filter(email="plain@example.com").exists()
+
+
+def test_signup_box_answers_in_place_with_htmx(live_server, page, starter_catalog, settings):
+    settings.TOOLVERDICT_PAGE_SCRIPTS = "all"
     page.goto(live_server.url + "/")
     # Reading costs no htmx: it arrives when the reader reaches for the form.
     assert page.evaluate("typeof window.htmx") == "undefined"
@@ -29,8 +50,12 @@ def test_signup_box_answers_in_place_with_htmx(live_server, page, starter_catalo
     assert len(mail.outbox) == 1
 
 
-def test_a_signup_sent_before_htmx_arrives_is_answered_in_place(live_server, page, starter_catalog):
+def test_a_signup_sent_before_htmx_arrives_is_answered_in_place(
+    live_server, page, starter_catalog, settings
+):
     import time
+
+    settings.TOOLVERDICT_PAGE_SCRIPTS = "all"
 
     def slow_htmx(route):
         time.sleep(1.0)  # htmx is still on its way when the form is submitted

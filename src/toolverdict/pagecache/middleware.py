@@ -290,6 +290,7 @@ class PageCacheMiddleware:
         extra = {
             "tools": list(getattr(request, "_page_vote_tools", {}).values()),
             "pair": getattr(request, "_page_vote_pair", None),
+            "scripts": getattr(request, "_page_scripts", None),
         }
         return Entry(response.status_code, kept, body, gzipped, extra)
 
@@ -357,6 +358,8 @@ def personal_body(request: HttpRequest, entry: Entry) -> bytes:
     from toolverdict.community.models import PairVote
     from toolverdict.community.services import user_tool_votes
 
+    from .templatetags.pagecache import script_tags
+
     user = request.user
     next_url = request.get_full_path()
     parts: dict[str, str] = {"bits": ""}
@@ -366,6 +369,10 @@ def personal_body(request: HttpRequest, entry: Entry) -> bytes:
     parts["messages"] = (
         render_to_string("pagecache/_messages.html", {"flash": stored}) if stored else ""
     )
+    scripts = entry.extra.get("scripts")
+    if scripts is not None and user.is_authenticated:
+        # Anonymous pages carry no script by default; a signed-in reader's votes use them.
+        parts["scripts"] = str(script_tags(scripts))
     tools = entry.extra.get("tools") or []
     votes = user_tool_votes(user) if tools and user.is_authenticated else {}
     for tool in tools:
