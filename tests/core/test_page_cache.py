@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.redis_service import REDIS_URL, redis_reachable
 from toolverdict.catalog.models import Tool
 from toolverdict.community.models import Member
 from toolverdict.community.services import cast_pair_vote, cast_tool_vote
@@ -356,19 +357,6 @@ def test_signup_refuses_cross_site_posts_and_takes_same_origin_ones(db, mailoutb
     assert b"Check your inbox" in ok.content
 
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def redis_reachable() -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.mark.integration
 @pytest.mark.skipif(not redis_reachable(), reason="needs Redis on 127.0.0.1:6379")
 def test_with_redis_pages_and_versions_live_in_redis(
@@ -378,8 +366,9 @@ def test_with_redis_pages_and_versions_live_in_redis(
     from django.core.cache import caches
 
     redis_cache = environ.Env.cache_url_config(REDIS_URL)
-    settings.CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
     assert redis_cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    redis_cache["BACKEND"] = "toolverdict.core.redis_cache.RedisCache"  # as settings.py does
+    settings.CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
     caches["pages"].clear()
     client = Client()
     before = {url: client.get(url) for url in (TOOL, OTHER_TOOL)}
@@ -403,6 +392,7 @@ def test_with_redis_a_hit_reads_only_the_versions_from_redis_and_still_sees_the_
     from toolverdict.pagecache import middleware
 
     redis_cache = environ.Env.cache_url_config(REDIS_URL)
+    redis_cache["BACKEND"] = "toolverdict.core.redis_cache.RedisCache"  # as settings.py does
     settings.CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
     caches["pages"].clear()
     client = Client()

@@ -9,7 +9,6 @@ health check, reconnecting when the server has dropped the connection.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,20 +17,12 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
+from tests.redis_service import REDIS_URL, redis_reachable
 from toolverdict.core.redis_cache import RedisCache
 from toolverdict.pagecache import versions
 from toolverdict.pagecache.models import CacheVersion
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def redis_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
 
 
 def test_a_redis_cache_url_gets_the_client_reusing_backend(tmp_path):
