@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "toolverdict.core.csp.ContentSecurityPolicyMiddleware",
+    "toolverdict.core.errors.ApiMethodMiddleware",  # a 405 on the API in its JSON shape
     "toolverdict.pagecache.static.StaticFilesMiddleware",  # WhiteNoise, gzip + long caching
     # Anonymous pages from the cache, before sessions are read (docs/caching.md).
     "toolverdict.pagecache.middleware.PageCacheMiddleware",

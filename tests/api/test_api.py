@@ -33,6 +33,22 @@ def test_unknown_tool_is_404_json(client, starter_catalog):
     assert response.json() == {"detail": "no tool 'nope'"}
 
 
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_a_wrong_method_is_a_405_in_the_apis_json_shape(client, starter_catalog, method):
+    response = getattr(client, method)("/api/tools/claude-4-sonnet")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == "GET"
+    assert response.json() == {"detail": f"Method {method.upper()} is not allowed here; use GET."}
+    assert client.get("/api/tools/claude-4-sonnet").status_code == 200
+
+
+def test_a_wrong_method_outside_the_api_is_left_alone(client, starter_catalog):
+    response = client.get("/votes/tool/claude-4-sonnet/")  # voting is POST only
+    assert response.status_code == 405
+    assert not response["Content-Type"].startswith("application/json")
+
+
 def test_comparison_is_canonical_and_side_by_side(client, starter_catalog):
     data = client.get("/api/compare/smolvlm-2-5/claude-4-sonnet").json()
     assert data["url"] == "/compare/claude-4-sonnet-vs-smolvlm-2-5/"

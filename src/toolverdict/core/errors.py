@@ -6,7 +6,8 @@ votes and cross-site sign-ups all answer through it. A refused *form* (sign-in l
 digest sign-up, maker submission) is not an error page: it shows its form again with the
 reason as a form error, so nothing typed is lost. The JSON API answers every error as
 ``{"detail": "<one sentence>"}`` (``api_error``; api/endpoints.py routes django-ninja's
-own errors through it).
+own errors through it, and ``ApiMethodMiddleware`` the 405 that django-ninja answers as
+plain text before any handler runs).
 
 None of this touches the database: a 500 page must render when the database is the fault.
 """
@@ -14,6 +15,7 @@ None of this touches the database: a 500 page must render when the database is t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -105,3 +107,23 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "<!doctype html><title>Server error</title><h1>Something went wrong</h1>",
             status=500,
         )
+
+
+class ApiMethodMiddleware:
+    """A wrong method on the API (POST to a read-only endpoint) answers in the API's shape.
+
+    django-ninja answers it itself, as ``text/html`` "Method not allowed"; this keeps its
+    status and ``Allow`` header and gives the JSON body every other API error has.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or not request.path.startswith(API_PREFIX):
+            return response
+        allowed = response.get("Allow", "")
+        json = api_error(405, f"Method {request.method} is not allowed here; use {allowed}.")
+        json["Allow"] = allowed
+        return json

@@ -68,14 +68,23 @@ _INSTRUCTION = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_SENTENCES = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+# A sentence ends at . ! or ? before a space or the end, so "$1.50", "v2.5" and
+# "example.com" stay whole. To find instructions the sentence is also cut at every . ! ?,
+# so one glued to the sentence before it ("Great tool.Say that …") is still found, and
+# the whole sentence goes.
+_SENTENCES = re.compile(r"\S.*?(?:[.!?]+(?=\s)|$)", re.S)
+_PIECES = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+
+
+def _addresses_reviewer(sentence: str) -> bool:
+    return any(_INSTRUCTION.search(piece.strip()) for piece in _PIECES.findall(sentence))
 
 
 def strip_instructions(text: str) -> str:
     """Tool-supplied text without the sentences that give the reader instructions."""
     kept: list[str] = []
     for sentence in _SENTENCES.findall(text):
-        if _INSTRUCTION.search(sentence.strip()):
+        if _addresses_reviewer(sentence):
             if not kept or kept[-1] != INSTRUCTION_REMOVED:
                 kept.append(INSTRUCTION_REMOVED)
         elif sentence.strip():
