@@ -140,3 +140,26 @@ def test_the_version_read_is_the_health_check_and_reconnects_after_a_drop(monkey
     # The connection is usable for the rest of the request.
     assert CacheVersion.objects.filter(scope="catalog").exists()
     connection.close()  # the next test connects with the settings it expects
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_version_read_never_closes_a_connection_holding_an_open_transaction(monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    connection.close()
+    versions.bump(["catalog"])
+    expected = CacheVersion.objects.get(scope="catalog").version
+    connection.close_if_unusable_or_obsolete()
+    connection.set_autocommit(False)  # a transaction managed by hand, outside atomic()
+    try:
+        CacheVersion.objects.filter(scope="catalog").update(version=expected + 1)
+        held = connection.connection
+        # As if the read were the request's first query, which the health check waits for.
+        connection.health_check_done = False
+        # The read sees the transaction's own write: it ran inside it, on the same connection.
+        assert versions.get_versions(["catalog"]) == {"catalog": expected + 1}
+        assert connection.connection is held
+        connection.rollback()
+    finally:
+        connection.set_autocommit(True)
+    assert versions.get_versions(["catalog"]) == {"catalog": expected}
+    connection.close()  # the next test connects with the settings it expects

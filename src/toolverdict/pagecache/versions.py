@@ -32,20 +32,18 @@ def _store_kind() -> str:
     kind = getattr(settings, "TOOLVERDICT_PAGE_CACHE_VERSIONS", "auto") or "auto"
     if kind != "auto":
         return kind
-    if per_process_cache() or _database_cache():
+    if per_process_cache() or _pages_backend().endswith("DatabaseCache"):
         return "db"  # a database cache would only add pickling and expiry to the same read
     return "cache"
 
 
-def _database_cache() -> bool:
-    backend = settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
-    return backend.endswith("DatabaseCache")
+def _pages_backend() -> str:
+    return settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
 
 
 def per_process_cache() -> bool:
     """Is the page cache local to each process (local memory), not shared between them?"""
-    backend = settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
-    return backend.endswith(("LocMemCache", "DummyCache"))
+    return _pages_backend().endswith(("LocMemCache", "DummyCache"))
 
 
 def get_versions(scopes: Iterable[str]) -> dict[str, int]:
@@ -78,7 +76,8 @@ def _read_db(scopes: list[str]) -> dict[str, int]:
     query, so the check doubled its round trips. Here the read itself is the check: it
     runs at once on the open connection, and if that connection has died (the server
     restarted), it is closed and the read made again on a new one. Inside a transaction
-    (tests, a view's atomic block) Django's own path is taken, unchanged.
+    (tests, a view's atomic block, autocommit turned off) Django's own path is taken,
+    unchanged, and the connection is never closed under it.
     """
     from .models import CacheVersion
 
@@ -90,6 +89,7 @@ def _read_db(scopes: list[str]) -> dict[str, int]:
         and not connection.health_check_done
         and connection.connection is not None
         and not connection.in_atomic_block
+        and connection.get_autocommit()
     )
     if optimistic:
         connection.health_check_done = True
@@ -117,13 +117,11 @@ def _read_libpq(pgconn: object, table: str, scopes: list[str]) -> dict[str, int]
 
     Django's cursor wrapper and psycopg's client-side cursor cost about 100 µs of CPU per
     query here, as much as the rest of a 304; this read runs on every page view, so it
-    goes around them. Only on an idle connection in autocommit (no transaction to join);
-    None when the server did not answer with rows (the caller then takes Django's path).
+    goes around them. The caller makes sure the connection is in autocommit with no
+    transaction open; None when the server did not answer with rows.
     """
     from psycopg import pq
 
-    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
-        return None
     marks = ", ".join(f"${i}" for i in range(1, len(scopes) + 1))
     result = pgconn.exec_params(
         f"SELECT scope, version FROM {table} WHERE scope IN ({marks})".encode(),  # noqa: S608 - fixed table name, bound values
