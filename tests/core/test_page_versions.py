@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,16 +114,26 @@ def _drop_connection_server_side() -> None:
         connection.connection.close()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_version_read_is_the_health_check_and_reconnects_after_a_drop(monkeypatch):
+@pytest.fixture
+def catalog_version(monkeypatch, transactional_db) -> Iterator[int]:
+    """The stored ``catalog`` version, at the start of a request on a reused connection
+    with health checks on, then the connection closed so the next test starts afresh."""
     # On for PostgreSQL in settings; on here for SQLite too, so both take the same path.
     monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
     connection.close()
     versions.bump(["catalog"])
-    expected = CacheVersion.objects.get(scope="catalog").version
+    version = CacheVersion.objects.get(scope="catalog").version
     # A new request on a reused connection (what request_started does).
     connection.close_if_unusable_or_obsolete()
     assert connection.connection is not None and connection.health_check_enabled
+    yield version
+    connection.close()  # the next test connects with the settings it expects
+
+
+def test_the_version_read_is_the_health_check_and_reconnects_after_a_drop(
+    monkeypatch, catalog_version
+):
+    expected = catalog_version
 
     checked: list[bool] = []
     wrapper = type(connections["default"])
@@ -139,16 +150,12 @@ def test_the_version_read_is_the_health_check_and_reconnects_after_a_drop(monkey
     assert connection.connection is not old  # dropped, and read again on a new one
     # The connection is usable for the rest of the request.
     assert CacheVersion.objects.filter(scope="catalog").exists()
-    connection.close()  # the next test connects with the settings it expects
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_version_read_never_closes_a_connection_holding_an_open_transaction(monkeypatch):
-    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
-    connection.close()
-    versions.bump(["catalog"])
-    expected = CacheVersion.objects.get(scope="catalog").version
-    connection.close_if_unusable_or_obsolete()
+def test_the_version_read_never_closes_a_connection_holding_an_open_transaction(
+    catalog_version,
+):
+    expected = catalog_version
     connection.set_autocommit(False)  # a transaction managed by hand, outside atomic()
     try:
         CacheVersion.objects.filter(scope="catalog").update(version=expected + 1)
@@ -162,4 +169,3 @@ def test_the_version_read_never_closes_a_connection_holding_an_open_transaction(
     finally:
         connection.set_autocommit(True)
     assert versions.get_versions(["catalog"]) == {"catalog": expected}
-    connection.close()  # the next test connects with the settings it expects
