@@ -10,6 +10,9 @@ cache round trip with Redis) and then:
 * otherwise renders the page as an anonymous reader would see it (the request's cookies
   are withheld from the view), stores it and serves it.
 
+A query parameter the page does not read (pages.PARAMS) is answered with a redirect to
+the URL without it, so made-up parameters cannot fill the cache with copies of one page.
+
 The stored page never carries a cookie, a CSRF token or anything of one reader: a render
 that sets a cookie is served but not stored. Signed-in readers get the same page; their
 own bits (account menu, their votes with CSRF tokens, flash messages) arrive from
@@ -32,18 +35,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import get_conditional_response
+from django.utils.encoding import escape_uri_path
 from django.utils.functional import empty
 from django.utils.http import http_date
 
 from . import build, versions
-from .pages import PAGES
+from .pages import PAGES, PARAMS
 
 MEMBER_COOKIE = "tv_member"
 PAGE_PREFIX = "tv:page:"
@@ -186,18 +191,67 @@ def store_page(key: str, entry: Entry) -> None:
 
 
 def _accepts_gzip(request: HttpRequest) -> bool:
-    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower()
+    """Whether Accept-Encoding allows gzip (RFC 9110, 12.5.3).
+
+    ``q=0`` means "not acceptable": ``gzip;q=0`` refuses gzip, and so does ``*;q=0`` when
+    gzip is not named itself. A q value that is not a number counts as 0.
+    """
+    header = request.META.get("HTTP_ACCEPT_ENCODING", "")
+    if not header:
+        return False
+    named: float | None = None
+    wildcard: float | None = None
+    for item in header.split(","):
+        coding, _, params = item.partition(";")
+        coding = coding.strip().lower()
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0
+        if coding in ("gzip", "x-gzip"):
+            named = weight if named is None else max(named, weight)
+        elif coding == "*":
+            wildcard = weight
+    chosen = named if named is not None else wildcard
+    return chosen is not None and chosen > 0
 
 
-def page_state(request: HttpRequest, scopes: list[str]) -> tuple[str, int]:
-    """(ETag value without quotes, Last-Modified as a Unix time) of the page now."""
+def canonical_query(request: HttpRequest, name: str) -> tuple[str, bool]:
+    """(the query string the page is stored under, whether the request named only
+    parameters the page reads).
+
+    Only the parameters the page reads (pages.PARAMS) are kept, in the order given and
+    encoded one way, so ``?q=a%20b`` and ``?q=a+b``, or ``?&&`` and none, name one entry.
+    A request naming any other parameter is redirected to the URL with the kept ones.
+    """
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return "", True
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    allowed = PARAMS.get(name, ())
+    kept = [(k, v) for k, v in pairs if k in allowed]
+    return urlencode(kept), len(kept) == len(pairs)
+
+
+def page_state(
+    request: HttpRequest, scopes: list[str], full_path: str | None = None
+) -> tuple[str, int]:
+    """(ETag value without quotes, Last-Modified as a Unix time) of the page now.
+
+    ``full_path``: the path with its canonical query string (default: the request's).
+    """
+    full_path = request.get_full_path() if full_path is None else full_path
     current = versions.get_versions(scopes)
     ttl = timeout()
     bucket = int(time.time() // ttl) if ttl else 0
     digest = hashlib.sha256(
         "\n".join(
             # Host and scheme too: feeds and the API build absolute links from them.
-            [build.salt(), str(bucket), request.scheme, request.get_host(), request.get_full_path()]
+            [build.salt(), str(bucket), request.scheme, request.get_host(), full_path]
             + [f"{s}={v}" for s, v in sorted(current.items())]
         ).encode()
     ).hexdigest()[:32]
@@ -212,13 +266,23 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or not enabled():
             return self.get_response(request)
-        if "HTTP_HX_REQUEST" in request.META:
+        if "\x00" in request.path_info:
+            # Its scopes would name the NUL, which PostgreSQL refuses in a version read:
+            # left to RejectNulPathMiddleware's 404, as for every other page.
             return self.get_response(request)
         page = cached_page(request)
         if page is None:
             return self.get_response(request)
         name, kwargs = page
-        tag, last_modified = page_state(request, PAGES[name](**kwargs))
+        query, clean = canonical_query(request, name)
+        if not clean:
+            # A parameter the page does not read: one redirect to the page's own entry,
+            # rather than a new render and a new entry per made-up parameter.
+            path = escape_uri_path(request.path)
+            return HttpResponsePermanentRedirect(path + (f"?{query}" if query else ""))
+        full_path = escape_uri_path(request.path) + (f"?{query}" if query else "")
+        # No view answers an htmx GET differently, so HX-Request needs no entry of its own.
+        tag, last_modified = page_state(request, PAGES[name](**kwargs), full_path)
         personal = _is_personal(request)
         etag = f'W/"{tag}"'
         headers = {
@@ -241,22 +305,31 @@ class PageCacheMiddleware:
         request._page_cache = "hit"
         if entry is None:
             request._page_cache = "miss"
-            response, rendered = self._render(request)
+            response, rendered = self._render(request, query)
             entry = self._entry(response, rendered)
             if entry is None:
                 # Not storable: a signed-in reader gets the page rendered for them.
                 return self.get_response(request) if personal else response
             store_page(key, entry)
-        if personal and entry.status == 200 and _has_personal_parts(entry):
-            # The stored page with this reader's bits filled in (PersonalPageMiddleware,
-            # after sessions, CSRF, auth and messages have run): no view, no re-render.
-            request._page_entry = entry
-            response = self.get_response(request)
-            response["Cache-Control"] = "private, no-cache"
-            return response
+        if personal and entry.status == 200:
+            parts = entry.extra.get("parts")
+            if parts is None:
+                # HTML whose markers are not exactly its template's: rendered for the
+                # reader instead of filled in (never stored).
+                return self.get_response(request)
+            if parts:
+                # The stored page with this reader's bits filled in (PersonalPageMiddleware,
+                # after sessions, CSRF, auth and messages have run): no view, no re-render.
+                request._page_entry = entry
+                response = self.get_response(request)
+                response["Cache-Control"] = "private, no-cache"
+                return response
+            # JSON, XML, text, images: the same for every reader, nothing of theirs in it.
         return self._serve(request, entry, headers)
 
-    def _render(self, request: HttpRequest) -> tuple[HttpResponse, HttpRequest]:
+    def _render(
+        self, request: HttpRequest, query: str | None = None
+    ) -> tuple[HttpResponse, HttpRequest]:
         """Render as an anonymous reader would see it, on a copy of the request.
 
         The copy has no cookies, so the view never sees this reader's session, and what
@@ -266,6 +339,10 @@ class PageCacheMiddleware:
         anonymous = copy.copy(request)
         anonymous.META = {k: v for k, v in request.META.items() if k != "HTTP_COOKIE"}
         anonymous.COOKIES = {}
+        if query is not None and query != request.META.get("QUERY_STRING", ""):
+            # What is stored under the canonical query must be what that query renders.
+            anonymous.META["QUERY_STRING"] = query
+            anonymous.GET = QueryDict(query)
         anonymous._page_cache_render = True
         for leftover in ("session", "user", "_cached_user", "_messages"):
             anonymous.__dict__.pop(leftover, None)
@@ -292,7 +369,10 @@ class PageCacheMiddleware:
             "pair": getattr(request, "_page_vote_pair", None),
             "scripts": getattr(request, "_page_scripts", None),
         }
-        return Entry(response.status_code, kept, body, gzipped, extra)
+        entry = Entry(response.status_code, kept, body, gzipped, extra)
+        # Found once, when stored: where this reader's bits go (PersonalPageMiddleware).
+        entry.extra["parts"] = personal_parts(entry)
+        return entry
 
     @staticmethod
     def _serve(request: HttpRequest, entry: Entry, headers: dict[str, str]) -> HttpResponse:
@@ -314,11 +394,6 @@ class PageCacheMiddleware:
         return response
 
 
-def _has_personal_parts(entry: Entry) -> bool:
-    """Images (share images, badges) are the same for every reader and are not text."""
-    return not any(k.lower() == "content-type" and v.startswith("image/") for k, v in entry.headers)
-
-
 def _is_personal(request: HttpRequest) -> bool:
     """Does the request carry a session or pending messages (so it may have own bits)?"""
     cookies = request.COOKIES
@@ -326,7 +401,47 @@ def _is_personal(request: HttpRequest) -> bool:
 
 
 MESSAGES_COOKIE = getattr(settings, "MESSAGE_COOKIE_NAME", "messages")
-PERSONAL_PART = re.compile(r"<!--pb:([a-z]+(?::[a-z0-9-]+)?)-->.*?<!--/pb:\1-->", re.S)
+PERSONAL_PART = re.compile(rb"<!--pb:([a-z]+(?::[a-z0-9-]+)?)-->.*?<!--/pb:\1-->", re.S)
+# The personal parts a page's templates put at most once: base.html's account menu and
+# messages, the page_scripts and page_bits tags, and a comparison's pair box and results.
+SINGLE_PARTS = {"nav", "messages", "scripts", "bits", "pair", "reveal"}
+
+Span = tuple[str, int, int]
+
+
+def personal_parts(entry: Entry) -> tuple[Span, ...] | None:
+    """Where a stored page's personal parts are: (name, start, end) in its body.
+
+    Only HTML has them: ``()`` for JSON, XML, text and images, which are never filled in,
+    whatever their text holds (a tool named ``<!--pb:nav-->`` is just a name there).
+    In HTML, autoescaping turns the ``<`` of any catalog text into ``&lt;`` (JSON-LD
+    escapes it as ``\\u003C``), so a marker can only come from a template. As a second
+    line, the markers must be exactly what the templates put: each single part at most
+    once, a pair box only on a page that rendered one, a tool box only for a tool whose
+    box the render recorded, and no opening or closing marker outside a matched part.
+    Anything else gives None: the page is then rendered for each signed-in reader instead
+    of filled in.
+    """
+    content_type = next((v for k, v in entry.headers if k.lower() == "content-type"), "")
+    if not content_type.startswith("text/html"):
+        return ()
+    body = entry.body
+    tools = {f"tool:{t['slug']}" for t in entry.extra.get("tools") or []}
+    has_pair = bool(entry.extra.get("pair"))
+    spans: list[Span] = []
+    seen: set[str] = set()
+    for match in PERSONAL_PART.finditer(body):
+        name = match.group(1).decode()
+        if name in SINGLE_PARTS:
+            if name in seen or (name in ("pair", "reveal") and not has_pair):
+                return None
+            seen.add(name)
+        elif name not in tools:
+            return None
+        spans.append((name, match.start(), match.end()))
+    if body.count(b"<!--pb:") != len(spans) or body.count(b"<!--/pb:") != len(spans):
+        return None  # a marker outside the matched parts: not the templates' own
+    return tuple(spans)
 
 
 class PersonalPageMiddleware:
@@ -403,13 +518,19 @@ def personal_body(request: HttpRequest, entry: Entry) -> bytes:
             # Blind first: a reader who has voted on the pair gets the results open.
             parts["reveal"] = '<details class="results" id="results" open>'
 
-    def fill(match: re.Match) -> str:
-        name = match.group(1)
+    # Spliced at the places recorded when the page was stored (personal_parts), so
+    # nothing in the page's text decides where a reader's bits go.
+    out: list[bytes] = []
+    position = 0
+    body = entry.body
+    for name, start, end in entry.extra.get("parts") or ():
         if name not in parts:
-            return match.group(0)
-        return f"<!--pb:{name}-->{parts[name]}<!--/pb:{name}-->"
-
-    return PERSONAL_PART.sub(fill, entry.body.decode()).encode()
+            continue
+        out.append(body[position:start])
+        out.append(f"<!--pb:{name}-->{parts[name]}<!--/pb:{name}-->".encode())
+        position = end
+    out.append(body[position:])
+    return b"".join(out)
 
 
 class MemberCookieMiddleware:

@@ -58,3 +58,17 @@ PAGES: dict[str, Callable[..., list[str]]] = {
     "share:badge": _tool,
     "share:pair_image": _pair,
 }
+
+
+# The query parameters each cached page reads; every other page reads none. A request
+# with any other parameter is redirected to the same URL without it (middleware.py), so
+# made-up parameters cannot store new entries and push real pages out of the cache.
+# tests/core/test_page_cache_hardening.py checks these against the views' own lists.
+PARAMS: dict[str, tuple[str, ...]] = {
+    "catalog:tools": ("category", "pricing", "license", "open_weights", "verdict", "sort", "page"),
+    "catalog:search": ("q", "page"),
+    "api:list_tools": ("category", "q", "pricing", "license", "open_weights", "verdict", "sort"),
+    "api:list_rankings": ("category",),
+    # Django's sitemap view pages long sections with ?p= (the index links them).
+    "share:sitemap_section": ("p",),
+}
