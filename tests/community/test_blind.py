@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -89,20 +90,17 @@ def test_button_order_is_fixed_per_reader_and_varies_between_readers(tools):
     assert set(orders) == set(PAIR)
 
 
-def test_the_order_shown_is_recorded_with_the_vote(member_client, member, tools):
-    member_client.post(VOTE, {"winner": "smolvlm-2-5", "first": "smolvlm-2-5"})
-    vote = PairVote.objects.get(user=member)
-    assert vote.shown_first.slug == "smolvlm-2-5"
-    assert VoteEvent.objects.get(kind="pair").shown_first.slug == "smolvlm-2-5"
-    # Without the field (an old form), the order this reader is always shown is recorded.
-    member_client.post(VOTE, {"winner": "claude-4-sonnet"})
-    vote.refresh_from_db()
+def test_the_order_recorded_with_a_vote_is_the_servers_not_the_forms(member_client, member, tools):
     expected = blind.button_order(member, tools[PAIR[0]], tools[PAIR[1]])[0]
-    assert vote.shown_first == expected
-    # A tool outside the pair is not an order that was shown.
-    member_client.post(VOTE, {"winner": "claude-4-sonnet", "first": "cursor"})
-    vote.refresh_from_db()
-    assert vote.shown_first == expected
+    other = PAIR[1] if expected.slug == PAIR[0] else PAIR[0]
+    assert 'name="first"' not in member_client.get(PAGE).content.decode()  # none is asked
+    # A form that names the other order, or a tool outside the pair, changes nothing.
+    for first in (other, "cursor", ""):
+        member_client.post(VOTE, {"winner": "smolvlm-2-5", "first": first})
+        vote = PairVote.objects.get(user=member)
+        assert vote.shown_first == expected, first
+        event = VoteEvent.objects.filter(kind="pair").latest("pk")
+        assert event.shown_first == expected, first
     with pytest.raises(InvalidVote):
         cast_pair_vote(
             member, tools[PAIR[0]], tools[PAIR[1]], tools[PAIR[0]], shown_first=tools["cursor"]
@@ -112,7 +110,7 @@ def test_the_order_shown_is_recorded_with_the_vote(member_client, member, tools)
 def test_an_htmx_vote_answers_with_the_box_and_the_fresh_split(member_client, tools):
     response = member_client.post(
         VOTE,
-        {"winner": "claude-4-sonnet", "first": "claude-4-sonnet"},
+        {"winner": "claude-4-sonnet"},
         headers={"HX-Request": "true"},
     )
     body = response.content.decode()
@@ -135,6 +133,23 @@ def test_position_bias_counts_votes_for_the_tool_shown_first(tools):
     assert interval[0] < 0.8 < interval[1]
     body = Client().get(reverse("community:how_votes_count")).content.decode()
     assert "chose the tool shown first in 4 of 5" in body
+
+
+def test_position_bias_counts_only_counted_votes(tools, settings):
+    settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 24
+    left, right = tools[PAIR[0]], tools[PAIR[1]]
+    fresh = [
+        create_member(f"fresh{i}@example.com", joined_ago=timedelta(minutes=1)) for i in (1, 2)
+    ]
+    unconfirmed = create_member("unconfirmed@example.com", confirmed=False)
+    for person in [*fresh, unconfirmed]:
+        cast_pair_vote(person, left, right, left, shown_first=left)
+    page = reverse("community:how_votes_count")
+    assert blind.position_bias()[:2] == (0, 0)
+    assert "No head-to-head vote with a recorded order yet." in Client().get(page).content.decode()
+    cast_pair_vote(create_member("counted@example.com"), left, right, right, shown_first=left)
+    assert blind.position_bias()[:2] == (0, 1)
+    assert "chose the tool shown first in 0 of 1 " in Client().get(page).content.decode()
 
 
 def test_tools_named_in_markup_are_escaped_in_the_box(tools):

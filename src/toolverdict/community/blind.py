@@ -20,6 +20,7 @@ from django.db.models import Count, F, Q
 
 from . import intervals
 from .models import PairVote
+from .services import counted_votes
 
 
 def _slug(tool: Any) -> str:
@@ -44,9 +45,10 @@ def button_order(user: Any, left: Any, right: Any) -> tuple[Any, Any]:
 def position_bias(votes=None) -> tuple[int, int, float, tuple[float, float] | None]:
     """(votes for the tool shown first, votes with a recorded order, share, 95% interval).
 
-    Over the given PairVote queryset (default: all stored votes with a recorded order).
+    Over the given PairVote queryset (default: the counted votes, the same rule as every
+    other public figure, so new, unconfirmed or excluded accounts cannot move it).
     """
-    votes = PairVote.objects.all() if votes is None else votes
+    votes = PairVote.objects.filter(counted_votes()) if votes is None else votes
     row = votes.filter(shown_first__isnull=False).aggregate(
         total=Count("pk"), first=Count("pk", filter=Q(winner=F("shown_first")))
     )

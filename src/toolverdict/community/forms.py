@@ -18,6 +18,5 @@ class ToolVoteForm(forms.Form):
 
 
 class PairVoteForm(forms.Form):
+    # The order the buttons showed is not asked: the server knows it (community/blind.py).
     winner = forms.SlugField(max_length=60)
-    # The tool the reader's buttons showed first (recorded for the position-bias figure).
-    first = forms.SlugField(max_length=60, required=False)

@@ -140,11 +140,9 @@ def vote_pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if not _within_limits(request):
         return _refused(request, "community/_pair_vote.html", context, 429)
     winner = left if form.cleaned_data["winner"] == a else right
-    # The order the reader's buttons showed; a form from before the field existed falls
-    # back to the order this reader is always shown.
-    first = {a: left, b: right}.get(form.cleaned_data.get("first") or "")
-    if first is None:
-        first = blind.button_order(request.user, left, right)[0]
+    # The order this reader's buttons always show, computed here: an order sent with the
+    # form would let a reader choose what the position-bias figure records.
+    first = blind.button_order(request.user, left, right)[0]
     services.cast_pair_vote(
         request.user, left, right, winner, ip=client_ip(request), shown_first=first
     )
@@ -237,8 +235,9 @@ def page_bits(request: HttpRequest) -> HttpResponse:
     when the reader is signed in, naming the page's vote boxes (``tools``, ``pair``) and
     the page itself (``next``). Never cached: it carries the reader's CSRF token.
     """
-    slugs = [s for s in request.GET.get("tools", "").split(",") if s][:100]
-    pair = [s for s in request.GET.get("pair", "").split(",") if s]
+    # No slug holds a NUL character, and PostgreSQL refuses one in a query: dropped.
+    slugs = [s for s in request.GET.get("tools", "").split(",") if s and "\x00" not in s][:100]
+    pair = [s for s in request.GET.get("pair", "").split(",") if s and "\x00" not in s]
     next_url = _safe_next(request, request.GET.get("next"), "/")
     context: dict = {"tools": [], "next_url": next_url}
     if request.user.is_authenticated:
