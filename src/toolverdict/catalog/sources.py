@@ -104,12 +104,16 @@ def claim_due(now: dt.datetime | None = None, limit: int | None = None) -> list[
 
 @dataclass(frozen=True)
 class SourceStatus:
-    """What a page says about one cited URL."""
+    """What a page says about one cited URL: the state and its label, nothing more.
+
+    The check's own detail (``Source.detail``) stays with editors (the admin, the
+    check-sources command): for a refused check it names the address the host resolved
+    to, and a cited internal name would otherwise publish its address.
+    """
 
     state: str  # unchecked | ok | unreachable | stale
     label: str
     checked_at: dt.datetime | None = None
-    detail: str = ""
 
     @property
     def is_flagged(self) -> bool:
@@ -143,7 +147,6 @@ def source_status(source: Source | None, now: dt.datetime | None = None) -> Sour
             "unreachable",
             f"source unreachable ({reason}, checked {_ago((now - source.checked_at).days)})",
             source.checked_at,
-            source.detail,
         )
     last_ok = source.last_ok_at or source.checked_at
     days = (now - last_ok).days
