@@ -61,3 +61,19 @@ def test_atom_feed_is_valid_and_escaped(client):
     assert entries[0].find(f"{ATOM}title").text == "Sent <one> & more"
     summary = entries[0].find(f"{ATOM}summary").text
     assert "&lt;b&gt;Evil&lt;/b&gt;" in summary and "<b>Evil</b>" not in summary
+
+
+def test_atom_feed_links_are_on_the_site_url_whatever_the_host(client, settings):
+    settings.SITE_URL = "https://verdicts.example"
+    settings.ALLOWED_HOSTS = ["other.example"]
+    sent = issue(47, Issue.Status.SENT)
+    response = client.get(reverse("digest:feed"), HTTP_HOST="other.example")
+    assert response.status_code == 200
+    root = ET.fromstring(response.content)  # noqa: S314 - our own feed, not untrusted
+    links = [el.get("href") for el in root.iter(f"{ATOM}link")]
+    ids = [el.text for el in root.iter(f"{ATOM}id")]
+    assert "https://verdicts.example/digest/feed.atom" in links
+    assert f"https://verdicts.example{sent.get_absolute_url()}" in links
+    assert f"https://verdicts.example{reverse('digest:archive')}" in links + ids
+    assert all(value.startswith("https://verdicts.example/") for value in links + ids)
+    assert b"other.example" not in response.content
