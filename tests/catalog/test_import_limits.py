@@ -146,6 +146,8 @@ SCHEMA_PATHS = {
     Fact: ("tools", 0, "facts", 0),
 }
 SCHEMA_NAMES = {"source_url": "source"}
+# Provenance columns are written by the enrichment (enrich/store.py), never by a file.
+NOT_FROM_FILES = {"snippet"}
 
 
 def string_columns() -> list[tuple[type[models.Model], models.Field]]:
@@ -153,7 +155,9 @@ def string_columns() -> list[tuple[type[models.Model], models.Field]]:
         (model, field)
         for model in SCHEMA_PATHS
         for field in model._meta.concrete_fields
-        if isinstance(field, models.CharField | models.TextField) and field.max_length
+        if isinstance(field, models.CharField | models.TextField)
+        and field.max_length
+        and field.name not in NOT_FROM_FILES
     ]
 
 

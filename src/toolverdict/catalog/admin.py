@@ -5,15 +5,21 @@ from django.utils import timezone
 from .models import Category, Fact, PricePoint, Source, Tool
 from .signals import tools_changed
 
+# Provenance is written by the enrichment and its review queue (/enrich/queue/), never
+# typed: a row an editor adds here is an editor's.
+PROVENANCE = ["origin", "fetched_at", "reviewed_at", "snippet"]
+
 
 class PricePointInline(admin.TabularInline):
     model = PricePoint
     extra = 0
+    readonly_fields = PROVENANCE
 
 
 class FactInline(admin.TabularInline):
     model = Fact
     extra = 0
+    readonly_fields = PROVENANCE
 
 
 @admin.register(Category)
@@ -29,10 +35,13 @@ class ToolAdmin(admin.ModelAdmin):
     search_fields = ["name", "vendor", "tagline"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PricePointInline, FactInline]
+    readonly_fields = ["pricing_unreviewed"]
 
     def save_model(self, request, obj, form, change) -> None:
         if "is_published" in form.changed_data and obj.is_published:
             obj.published_at = timezone.now()  # re-published: news again
+        if "pricing" in form.changed_data:
+            obj.pricing_unreviewed = False  # the editor stated it
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change) -> None:

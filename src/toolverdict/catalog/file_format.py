@@ -79,6 +79,8 @@ class PricePointIn(_Strict):
     amount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     unit: Annotated[Line, StringConstraints(max_length=40)]
+    # Optional: whether the amount is billed monthly or annually (a plan's two prices).
+    billing_period: Literal["", "monthly", "annually"] = ""
     source: SourceUrl
 
 
@@ -100,7 +102,8 @@ class ToolIn(_Strict):
     tagline: Annotated[Line, StringConstraints(max_length=140)]
     description: Annotated[str, StringConstraints(max_length=1500)] = ""
     homepage: Annotated[AnyHttpUrl, _url_at_most(300)]
-    pricing: Literal["free", "freemium", "paid", "open-weights"]
+    # Left out or "unknown": nobody has stated it (pages show "Unknown", never a guess).
+    pricing: Literal["free", "freemium", "paid", "open-weights", "unknown"] = "unknown"
     license: Annotated[str, StringConstraints(max_length=80)] = ""
     release_date: dt.date | None = None
     context_window: Annotated[int, Field(gt=0, le=100_000_000)] | None = None

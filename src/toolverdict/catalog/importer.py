@@ -16,7 +16,7 @@ from django.db import transaction
 from pydantic import ValidationError
 
 from .file_format import CatalogFile, ToolIn
-from .models import Category, Fact, PricePoint, Tool
+from .models import Category, Fact, Origin, PricePoint, Pricing, Tool
 from .signals import tools_changed
 
 
@@ -98,6 +98,8 @@ def _tool_fields(item: ToolIn, categories: dict[str, Category]) -> dict[str, Any
         "description": item.description,
         "homepage": str(item.homepage),
         "pricing": item.pricing,
+        # A pricing model in a catalog file is the editor's statement.
+        "pricing_unreviewed": False,
         "license": item.license,
         "release_date": item.release_date,
         "context_window": item.context_window,
@@ -105,17 +107,25 @@ def _tool_fields(item: ToolIn, categories: dict[str, Category]) -> dict[str, Any
 
 
 def _children_signature(tool: Tool) -> tuple[list[tuple], list[tuple]]:
+    # Only the editor's rows: values extracted from the tool's pages (enrich/) are not the
+    # file's to compare or replace.
     prices = [
-        (p.tier, p.amount.normalize(), p.currency, p.unit, p.source_url)
+        (p.tier, p.amount.normalize(), p.currency, p.unit, p.billing_period, p.source_url)
         for p in tool.price_points.all()
+        if p.origin == Origin.EDITOR
     ]
-    facts = [(f.key, f.value, f.source_url, f.as_of) for f in tool.facts.all()]
+    facts = [
+        (f.key, f.value, f.source_url, f.as_of)
+        for f in tool.facts.all()
+        if f.origin == Origin.EDITOR
+    ]
     return prices, facts
 
 
 def _wanted_signature(item: ToolIn) -> tuple[list[tuple], list[tuple]]:
     prices = [
-        (p.tier, p.amount.normalize(), p.currency, p.unit, str(p.source)) for p in item.price_points
+        (p.tier, p.amount.normalize(), p.currency, p.unit, p.billing_period, str(p.source))
+        for p in item.price_points
     ]
     facts = [(f.key, f.value, str(f.source), f.as_of) for f in item.facts]
     return prices, facts
@@ -125,6 +135,10 @@ def upsert_tool(item: ToolIn, categories: dict[str, Category]) -> tuple[Tool, st
     """Create or update one tool from validated input; returns (tool, created|updated|unchanged)."""
     wanted = _tool_fields(item, categories)
     tool = Tool.objects.filter(slug=item.slug).prefetch_related("price_points", "facts").first()
+    if tool is not None and item.pricing == Pricing.UNKNOWN and tool.pricing_unreviewed:
+        # The file states no pricing model: the one read from the tool's page stays, still
+        # marked unreviewed, instead of flapping back to unknown on every import.
+        del wanted["pricing"], wanted["pricing_unreviewed"]
     if tool is None:
         tool = Tool.objects.create(slug=item.slug, **wanted)
         outcome = "created"
@@ -135,8 +149,8 @@ def upsert_tool(item: ToolIn, categories: dict[str, Category]) -> tuple[Tool, st
         for key, value in changed.items():
             setattr(tool, key, value)
         tool.save()
-        tool.price_points.all().delete()
-        tool.facts.all().delete()
+        tool.price_points.filter(origin=Origin.EDITOR).delete()
+        tool.facts.filter(origin=Origin.EDITOR).delete()
         outcome = "updated"
     PricePoint.objects.bulk_create(
         PricePoint(
@@ -145,6 +159,7 @@ def upsert_tool(item: ToolIn, categories: dict[str, Category]) -> tuple[Tool, st
             amount=p.amount,
             currency=p.currency,
             unit=p.unit,
+            billing_period=p.billing_period,
             source_url=str(p.source),
             position=i,
         )

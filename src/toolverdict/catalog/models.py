@@ -41,6 +41,53 @@ class Pricing(models.TextChoices):
     FREEMIUM = "freemium", "Freemium"
     PAID = "paid", "Paid"
     OPEN_WEIGHTS = "open-weights", "Open weights"
+    # Nobody has stated it yet (a new tool from a feed, a file that leaves it out): shown as
+    # unknown everywhere, never guessed.
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Origin(models.TextChoices):
+    """Who stated a fact or a price: an editor (catalog file, admin, an approved submission,
+    an accepted extraction) or a program reading the tool's own page."""
+
+    EDITOR = "editor", "Editor"
+    EXTRACTED = "extracted", "Extracted from the tool's own page"
+
+
+class Provenance(models.Model):
+    """Where a fact or a price point came from, and whether an editor has looked at it.
+
+    An extracted value carries the exact page it was read from (``source_url``), the time
+    that page was fetched and the text it was read in; it stays "extracted, not reviewed by
+    an editor" until an editor accepts it (``reviewed_at``).
+    """
+
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.EDITOR)
+    fetched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the cited page was fetched (extracted values)."
+    )
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an editor accepted the extracted value."
+    )
+    snippet = models.CharField(
+        max_length=500, blank=True, help_text="The page text the value was read from."
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_unreviewed_extraction(self) -> bool:
+        """Read by a program from the tool's page and not yet accepted by an editor."""
+        return self.origin == Origin.EXTRACTED and self.reviewed_at is None
+
+    @property
+    def provenance_label(self) -> str:
+        if self.is_unreviewed_extraction:
+            return "extracted, not reviewed by an editor"
+        if self.origin == Origin.EXTRACTED:
+            return "extracted, reviewed by an editor"
+        return ""
 
 
 class ToolQuerySet(models.QuerySet["Tool"]):
@@ -70,7 +117,10 @@ class Tool(models.Model):
     tagline = models.CharField(max_length=140)
     description = models.TextField(max_length=1500, blank=True)
     homepage = models.URLField(max_length=300)
-    pricing = models.CharField(max_length=20, choices=Pricing.choices)
+    pricing = models.CharField(max_length=20, choices=Pricing.choices, default=Pricing.UNKNOWN)
+    # True while ``pricing`` is a value read from the tool's own pages that no editor has
+    # reviewed: pages say so beside it.
+    pricing_unreviewed = models.BooleanField(default=False)
     license = models.CharField(max_length=80, blank=True)
     release_date = models.DateField(null=True, blank=True)
     context_window = models.PositiveIntegerField(
@@ -106,16 +156,33 @@ class Tool(models.Model):
 
     @property
     def entry_price(self) -> str:
-        """The card's "Entry price" line: Free, Freemium, Paid or Open weights."""
-        return self.get_pricing_display()
+        """The card's "Entry price" line: Free, Freemium, Paid, Open weights or Unknown; a
+        pricing model read from the tool's page and not reviewed says so."""
+        label = self.get_pricing_display()
+        if self.pricing_unreviewed and self.pricing != Pricing.UNKNOWN:
+            return f"{label} (unreviewed)"
+        return label
+
+    @property
+    def pricing_is_known(self) -> bool:
+        return self.pricing != Pricing.UNKNOWN
 
 
-class PricePoint(models.Model):
+class BillingPeriod(models.TextChoices):
+    NONE = "", "Not stated"
+    MONTHLY = "monthly", "billed monthly"
+    ANNUALLY = "annually", "billed annually"
+
+
+class PricePoint(Provenance):
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="price_points")
     tier = models.CharField(max_length=60)
     amount = models.DecimalField(max_digits=12, decimal_places=4)
     currency = models.CharField(max_length=3, default="USD")
     unit = models.CharField(max_length=40)
+    billing_period = models.CharField(
+        max_length=10, choices=BillingPeriod.choices, blank=True, default=BillingPeriod.NONE
+    )
     source_url = models.URLField(max_length=500)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -135,7 +202,7 @@ class PricePoint(models.Model):
         return f"{symbol}{text}" if symbol else f"{text} {self.currency}"
 
 
-class Fact(models.Model):
+class Fact(Provenance):
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="facts")
     key = models.CharField(max_length=40)
     value = models.CharField(max_length=300)

@@ -286,7 +286,9 @@ def candidate_tool_in(candidate: Candidate, slug: str, category_slug: str, day: 
             "tagline": candidate.tagline,
             "description": candidate.description,
             "homepage": candidate.homepage,
-            "pricing": candidate.pricing,
+            # The feed's pricing (kept on the candidate) is only a hint for the editor:
+            # nothing has stated this tool's pricing yet.
+            "pricing": "unknown",
             "facts": [
                 {
                     "key": "announcement",

@@ -26,11 +26,15 @@ class Feed(models.Model):
         related_name="+",
         help_text="Category given to the tools this feed announces.",
     )
+    # A hint for the editor, never a fact: the feed's tools enter with pricing "unknown"
+    # until their own pages (enrich/) or an editor state it.
     pricing = models.CharField(
+        "pricing hint",
         max_length=20,
         choices=Pricing.choices,
-        default=Pricing.FREEMIUM,
-        help_text="Pricing assumed for new tools from this feed until an editor corrects it.",
+        default=Pricing.UNKNOWN,
+        help_text="What this feed's tools usually cost, shown to editors as a hint. New tools "
+        "start with pricing unknown until their own pages or an editor state it.",
     )
     vendor = models.CharField(
         max_length=80,

@@ -53,13 +53,20 @@ def cheapest_by_unit(tool: Tool) -> dict[tuple[str, str], PricePoint]:
 
 
 def pricing_models_line(a: Tool, b: Tool) -> str:
-    """One sentence on the two pricing models ("Both are free." / "A is paid; B is free.")."""
+    """One sentence on the two pricing models ("Both are free." / "A is paid; B is free.");
+    an unknown pricing model is said to be unknown, never compared."""
+
+    def said(tool: Tool) -> str:
+        if not tool.pricing_is_known:
+            return f"{tool.name}'s pricing is unknown"
+        return f"{tool.name} is {tool.entry_price.lower()}"
+
     if a.pricing == b.pricing:
-        return f"Both are {a.get_pricing_display().lower()}."
-    return (
-        f"{a.name} is {a.get_pricing_display().lower()}; "
-        f"{b.name} is {b.get_pricing_display().lower()}."
-    )
+        if not a.pricing_is_known:
+            return "The pricing of both is unknown."
+        if not (a.pricing_unreviewed or b.pricing_unreviewed):
+            return f"Both are {a.get_pricing_display().lower()}."
+    return f"{said(a)}; {said(b)}."
 
 
 def pricing_read(a: Tool, b: Tool) -> list[str]:
