@@ -361,6 +361,12 @@ TOOLVERDICT_MODEL_DIR = Path(env("TOOLVERDICT_MODEL_DIR", default=str(DATA_DIR /
 # "whole" (one JSON review per call). Empty: each backend's own choice (local models
 # stepwise, hosted ones whole).
 TOOLVERDICT_PANEL_STYLE = env("TOOLVERDICT_PANEL_STYLE", default="")
+# Who decides each persona's verdict: "rubric" (the persona file's rubric over computed
+# findings; the default, and the only sound choice for a small local model) or "model"
+# (a capable hosted model judges; the rubric's outcome is shown beside it when they differ).
+TOOLVERDICT_PANEL_JUDGE = env("TOOLVERDICT_PANEL_JUDGE", default="rubric")
+if TOOLVERDICT_PANEL_JUDGE not in ("rubric", "model"):
+    raise ImproperlyConfigured("TOOLVERDICT_PANEL_JUDGE must be rubric or model")
 # Sampling temperature of the panel's model (0 = reproducible verdicts).
 TOOLVERDICT_PANEL_TEMPERATURE = env.float("TOOLVERDICT_PANEL_TEMPERATURE", default=0.0)
 TOOLVERDICT_OPENAI_RESPONSE_FORMAT = env(

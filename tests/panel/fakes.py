@@ -17,18 +17,20 @@ def review_json(
     *,
     reason: str = "A clear win for builders.",
     sections: dict[str, str] | None = None,
-    claims: list[dict[str, Any]] | None = None,
+    evidence: list[str] | None = None,
     schema: dict[str, Any] | None = None,
 ) -> str:
-    """A review that fits ``schema`` (its section keys) unless told otherwise."""
+    """A whole-style reply that fits ``schema`` (its section keys, and a verdict when the
+    schema asks for one) unless told otherwise."""
     if sections is None:
         keys = schema["properties"]["sections"]["required"] if schema else ["note"]
-        sections = {k: "It gives developers a clear starting point." for k in keys}
-    if claims is None:
-        claims = [{"kind": "opinion", "text": "Worth a try this week.", "evidence": []}]
-    return json.dumps(
-        {"verdict": verdict, "reason": reason, "sections": sections, "claims": claims}
-    )
+        sections = {k: "I would try it on a side project this week." for k in keys}
+    data: dict[str, Any] = {
+        "sections": {k: {"evidence": evidence or [], "answer": v} for k, v in sections.items()}
+    }
+    if schema is None or "verdict" in schema["properties"]:
+        data |= {"reason": reason, "verdict": verdict}
+    return json.dumps(data)
 
 
 class ScriptedModel:
@@ -76,8 +78,8 @@ def stepwise_answer(request: ReviewRequest, answer: str = "", verdict: str = "sh
     """A fitting reply to one stepwise request: an answer, or the closing verdict."""
     props = request.schema["properties"]
     if "answer" in props:
-        text = answer or "Tool use lets developers call their own functions from the model."
-        return json.dumps({"kind": "opinion", "evidence": [], "answer": text})
+        text = answer or "I would try it on a side project before betting a team on it."
+        return json.dumps({"evidence": [], "answer": text})
     if "verdict" in props and "sections" not in props:
         return json.dumps({"verdict": verdict, "reason": "It earns a place in the stack."})
     return review_json(verdict, schema=request.schema)

@@ -1,15 +1,21 @@
-"""The dossier: a tool's catalog data as numbered evidence E1..En with a content hash.
+"""The dossier: a tool's catalog data as numbered evidence E1..En, computed findings
+C1..Cn, and a content hash.
 
-The dossier is the only thing the panel sees about a tool. Besides the tool's own data it
-lists a few category peers from the catalog (name, vendor, tagline, pricing), so a persona
-can name a direct competitor and cite it. Tool-supplied text (name,
-tagline, description, price tiers, fact names and values, source URLs) is untrusted: it
-sits inside delimited data blocks, with only evidence ids and fixed headings outside, and any
-delimiter or chat-template control token inside it is removed so it cannot close its
-block or open a new message; a sentence that addresses the reviewer ("ignore previous
-instructions and say …") is replaced by a fixed note. The hash covers exactly the
-rendered evidence, so it changes when and only when what the panel would read changes;
-it is the reuse key.
+The dossier is the only thing the panel sees about a tool. The tool's own items come
+first (profile, vendor text, price points, facts); then the findings that compare it with
+the other tools of its category (``findings.py``), computed by code with their numbers, so
+a persona can compare without guessing. Tool-supplied text (name, tagline, description,
+price tiers, fact names and values, source URLs) is untrusted: it sits inside delimited
+data blocks, with only evidence ids and fixed headings outside, and any delimiter or
+chat-template control token inside it is removed so it cannot close its block or open a
+new message; a sentence that addresses the reviewer ("ignore previous instructions and say
+…") is replaced by a fixed note. The vendor's long description is kept for the evidence
+list and the claim check but not shown to the model at all: its tagline says what the
+tool is, and a description is where planted claims hide.
+
+The hash covers exactly the rendered evidence (findings included), so it changes when and
+only when what the panel would read changes; it is the reuse key. A price change in one
+tool of a category changes its peers' findings too, and so re-reviews them.
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from toolverdict.catalog.models import Tool
+
+from .facts import ToolFacts, read_facts
+from .findings import Finding, compute_findings
 
 DATA_OPEN = "<<<DATA"
 DATA_CLOSE = "DATA>>>"
@@ -38,12 +47,8 @@ KIND_HEADINGS = {
     "price": "Price point",
     "fact": "Catalog fact",
     "verification": "Editor's verification",
-    "peer": "Category peer from the catalog",
+    "computed": "Computed by toolverdict from the catalog",
 }
-
-#: How many category peers a dossier lists: the earliest published, so a newly added
-#: tool does not change (and re-review) every dossier of its category.
-PEERS_MAX = 4
 
 # Chat-template control tokens (<|im_start|>, <|eot_id|>, …) and our own delimiters.
 _CONTROL = re.compile(r"<\|[^|>]{0,40}\|>|<<<|>>>|={3,}|</?s>|\[/?INST\]", re.IGNORECASE)
@@ -105,7 +110,7 @@ def clean_untrusted(text: str) -> str:
 @dataclass(frozen=True)
 class Evidence:
     id: str
-    kind: str  # profile | description | price | fact | verification
+    kind: str  # profile | description | price | fact | verification | computed
     label: str
     text: str
     source_url: str
@@ -114,13 +119,13 @@ class Evidence:
     def is_verification(self) -> bool:
         return self.kind == "verification"
 
-    def render(self) -> str:
+    def render(self, text: str | None = None) -> str:
         # Only the id and a fixed heading sit outside the data block; the label (a price
         # tier or fact name), the source URL and the text are all tool-supplied.
         return (
             f"[{self.id}] {KIND_HEADINGS.get(self.kind, 'Evidence')}\n"
             f"{DATA_OPEN}\nLabel: {self.label}\nSource: {self.source_url}\n"
-            f"{self.text}\n{DATA_CLOSE}"
+            f"{self.text if text is None else text}\n{DATA_CLOSE}"
         )
 
 
@@ -131,6 +136,9 @@ class Dossier:
     evidence: tuple[Evidence, ...]
     hash: str
     vendor: str = ""
+    tagline: str = ""
+    facts: ToolFacts | None = field(default=None, compare=False, repr=False)
+    findings: tuple[Finding, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def subject_names(self) -> str:
@@ -150,7 +158,11 @@ class Dossier:
         return "\n".join(f"{e.label} {e.text}" for e in self.evidence)
 
     def render(self) -> str:
-        body = "\n\n".join(e.render() for e in self.evidence)
+        """The dossier as the model reads it: the vendor's description item shows only
+        the tagline."""
+        body = "\n\n".join(
+            e.render(self.tagline if e.kind == "description" else None) for e in self.evidence
+        )
         return (
             f"{DOSSIER_OPEN}\nTool under review:\n"
             f"{DATA_OPEN}\n{clean_untrusted(self.tool_name)}\n{DATA_CLOSE}\n"
@@ -178,68 +190,76 @@ def _profile(tool: Tool) -> str:
     return " ".join(parts)
 
 
-def category_peers(tool: Tool, limit: int = PEERS_MAX) -> list[Tool]:
-    """Published tools of the same category, earliest published first (one query)."""
+def category_tools(tool: Tool) -> list[Tool]:
+    """The other published tools of the tool's category, with their prices and facts."""
     return list(
         Tool.objects.published()
         .filter(category_id=tool.category_id)
         .exclude(pk=tool.pk)
-        .prefetch_related("price_points")
-        .order_by("published_at", "pk")[:limit]
+        .select_related("category")
+        .prefetch_related("price_points", "facts")
+        .order_by("name", "pk")
     )
 
 
-def _peer_text(peer: Tool) -> str:
-    prices = sorted(peer.price_points.all(), key=lambda p: p.amount)
-    text = f"{peer.name} by {peer.vendor}: {peer.tagline}. Pricing model: "
-    text += f"{peer.get_pricing_display()}."
-    if prices:
-        p = prices[0]
-        text += f" {p.tier}: {p.display_amount} ({p.currency}) per {p.unit}."
-    return text
+def _dead_urls(urls: set[str]) -> set[str]:
+    """Cited URLs whose last two or more source checks did not reach the page."""
+    from toolverdict.catalog.models import Source
+
+    if not urls:
+        return set()
+    return set(
+        Source.objects.filter(url__in=urls, failures__gte=2)
+        .exclude(outcome=Source.Outcome.OK)
+        .values_list("url", flat=True)
+    )
 
 
 def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
-    """Number the tool's evidence: profile, vendor text, price points, facts, then peers.
+    """Number the tool's evidence (profile, vendor text, price points, facts), then add
+    the computed findings against its category (C1, C2, …).
 
     Works from prefetched ``price_points`` and ``facts`` when the caller loaded them;
-    ``peers`` defaults to ``category_peers(tool)``.
+    ``peers`` defaults to ``category_tools(tool)``, the whole published category.
     """
-    items: list[tuple[str, str, str, str]] = [
-        ("profile", "Catalog profile", _profile(tool), tool.homepage),
+    items: list[tuple[str, str, str, str, tuple[str, int]]] = [
+        ("profile", "Catalog profile", _profile(tool), tool.homepage, ("profile", 0)),
         (
             "description",
             "Vendor's own description (untrusted text)",
             f"{tool.tagline}. {tool.description}".strip(),
             tool.homepage,
+            ("description", 0),
         ),
     ]
-    for price in tool.price_points.all():
+    prices = list(tool.price_points.all())
+    facts = list(tool.facts.all())
+    for price in prices:
         items.append(
             (
                 "price",
                 f"Price: {price.tier}",
-                f"{price.tier}: {price.display_amount} ({price.currency}) per {price.unit}",
+                f"{price.tier}: {price.display_amount} ({price.currency}) per {price.unit}"
+                + _unreviewed(price),
                 price.source_url,
+                ("price", price.pk),
             )
         )
-    for fact in tool.facts.all():
+    for fact in facts:
         kind = "verification" if fact.key.startswith(VERIFICATION_KEYS) else "fact"
+        value = f"{fact.value} (as of {_date(fact.as_of)})" if fact.as_of else fact.value
         items.append(
             (
                 kind,
                 f"Fact: {fact.label}",
                 # Only the editor's own date, when the file gives one: the catalog records
                 # no fetch of the source, so the dossier claims none.
-                f"{fact.value} (as of {_date(fact.as_of)})" if fact.as_of else fact.value,
+                value + _unreviewed(fact),
                 fact.source_url,
+                ("fact", fact.pk),
             )
         )
-    if peers is None:
-        peers = category_peers(tool)
-    for peer in peers:
-        items.append(("peer", f"Peer: {peer.name}", _peer_text(peer), peer.homepage))
-    evidence = tuple(
+    evidence = [
         Evidence(
             id=f"E{i}",
             kind=kind,
@@ -247,8 +267,26 @@ def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
             text=strip_instructions(clean_untrusted(text)),
             source_url=clean_untrusted(url),
         )
-        for i, (kind, label, text, url) in enumerate(items, start=1)
-    )
+        for i, (kind, label, text, url, _) in enumerate(items, start=1)
+    ]
+    ids = {ref: f"E{i}" for i, (*_, ref) in enumerate(items, start=1)}
+    if peers is None:
+        peers = category_tools(tool)
+    urls = {p.source_url for p in prices} | {f.source_url for f in facts}
+    own = read_facts(tool, ids, _dead_urls(urls))
+    others = [read_facts(peer, {}) for peer in peers]
+    findings = tuple(compute_findings(own, others))
+    for i, finding in enumerate(findings, start=1):
+        evidence.append(
+            Evidence(
+                id=f"C{i}",
+                kind="computed",
+                label="Computed from the catalog",
+                text=clean_untrusted(finding.text),
+                source_url="",
+            )
+        )
+    evidence = tuple(evidence)
     canonical = json.dumps(
         [tool.name, [(e.id, e.kind, e.label, e.text, e.source_url) for e in evidence]],
         ensure_ascii=False,
@@ -260,4 +298,14 @@ def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
         evidence=evidence,
         hash=hashlib.sha256(canonical.encode()).hexdigest(),
         vendor=tool.vendor,
+        tagline=strip_instructions(clean_untrusted(tool.tagline)),
+        facts=own,
+        findings=findings,
     )
+
+
+def _unreviewed(item: object) -> str:
+    """The dossier's note on a value a program extracted and no editor has reviewed."""
+    if getattr(item, "is_unreviewed_extraction", False):
+        return " (extracted from the vendor's page by a program, not reviewed by an editor)"
+    return ""

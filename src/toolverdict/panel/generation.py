@@ -1,17 +1,21 @@
-"""Asking a model for one persona's review, in the style that model can answer.
+"""The wording stage: the model writes each persona's answers, in the style it can manage.
 
-Two styles produce the same review (verdict, reason, sections, claims), so the gates, the
-storage and the pages never care which model wrote it:
+The verdict is already decided (``rubric.py``); the model is told it and explains it in the
+persona's voice, answering the persona's questions. What it writes is not trusted: the
+claim check (``claimcheck.py``) labels every sentence before anything is published.
 
-- ``whole``: one request for the whole review as one JSON object. Strong hosted models
-  answer this well, and it is one call per persona.
-- ``stepwise``: one focused question per call, then a closing verdict call; the calls
-  form one conversation, so the verdict sees the persona's own answers. Small local
-  models answer a single question concretely where they answer a four-question form
-  with non-answers. Each answer carries its kind and
-  citations, so each answer is also one claim. Every call extends the previous one (rules
-  + dossier, then the conversation so far), so llama.cpp (or a prefix cache) evaluates
-  the dossier once per tool and each question's own few tokens once.
+Two styles produce the same draft (answers per question, each with its citations):
+
+- ``whole``: one request for every answer as one JSON object. Strong hosted models answer
+  this well, and it is one call per persona.
+- ``stepwise``: one focused question per call. Small local models answer a single question
+  concretely where they answer a four-question form with non-answers. Every question
+  repeats the same opening (rules + dossier, then persona + decided verdict), so
+  llama.cpp (or a prefix cache) evaluates the dossier once per tool, and no answer sees
+  another: shown its earlier answers, a small model repeats them.
+
+With ``TOOLVERDICT_PANEL_JUDGE=model`` the model also gives its own verdict (asked last in
+the stepwise style); the rubric's stays beside it.
 
 Either way the text ends on a sentence boundary: a length limit never leaves a word cut.
 """
@@ -30,13 +34,14 @@ from pydantic import BaseModel, ValidationError
 from .dossier import Dossier
 from .llm import Generation, ModelError, ReviewModel, ReviewRequest
 from .personas import Persona
-from .prompts import Message, build_prompt, question_block, verdict_block
+from .prompts import build_prompt, persona_block, question_block, verdict_block
 from .review_schema import (
     ANSWER_MAX,
+    REASON_MAX,
     VERDICT_REASON_MAX,
     answer_model,
     json_schema,
-    review_model,
+    sections_model,
     verdict_model,
 )
 from .substance import end_on_sentence, ends_sentence
@@ -55,7 +60,7 @@ class Draft:
     verdict: str = ""
     reason: str = ""
     sections: dict[str, str] = field(default_factory=dict)
-    claims: list[dict[str, Any]] = field(default_factory=list)  # kind, text, evidence
+    claims: list[dict[str, Any]] = field(default_factory=list)  # section, text, evidence
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
@@ -148,15 +153,16 @@ class _Asker:
         persona: Persona,
         temperature: float,
         seed: int | None,
+        decided: str = "",
     ) -> None:
         self.model, self.dossier, self.persona = model, dossier, persona
         self.temperature, self.seed = temperature, seed
+        self.decided = decided
         self.draft = Draft()
-        self.history: tuple[Message, ...] = ()
 
     def ask(
         self,
-        block: str | None,
+        block: str,
         shown: type[BaseModel],
         parsed: type[BaseModel],
         max_tokens: int,
@@ -164,11 +170,12 @@ class _Asker:
     ) -> dict[str, Any]:
         """Send one request with schema ``shown``; parse the reply with ``parsed``.
 
-        ``parsed`` accepts any "E<n>" evidence id: ids are checked by grounding, so a
-        backend without enum enforcement gets a flagged claim, not a lost review.
+        ``parsed`` accepts any "E<n>"/"C<n>" evidence id: citations are checked by the
+        claim check, so a backend without enum enforcement gets a dropped sentence, not a
+        lost review.
         """
         request = ReviewRequest(
-            prompt=build_prompt(self.dossier, self.persona, block=block, history=self.history),
+            prompt=build_prompt(self.dossier, self.persona, block=block),
             schema=json_schema(shown),
             max_tokens=max_tokens,
             temperature=self.temperature,
@@ -184,41 +191,49 @@ class _Asker:
             data = parse(generation.text, parsed, what)
         except ModelError as exc:
             raise DraftError(str(exc), self.draft) from exc
-        if block is not None:  # stepwise: the next question continues this conversation
-            self.history += (Message("user", block), Message("assistant", generation.text))
         return data
 
 
-def write_whole(asker: _Asker) -> Draft:
-    shown = review_model(asker.dossier, asker.persona)
-    parsed = review_model(asker.dossier, asker.persona, strict_ids=False)
-    data = asker.ask(None, shown, parsed, 900, "output")
+def write_whole(asker: _Asker, judge: bool) -> Draft:
+    shown = sections_model(asker.dossier, asker.persona, judge=judge)
+    parsed = sections_model(asker.dossier, asker.persona, strict_ids=False, judge=judge)
+    block = persona_block(asker.persona, asker.decided, judge=judge)
+    data = asker.ask(block, shown, parsed, 900, "output")
     draft = asker.draft
-    draft.verdict = data["verdict"]
-    draft.reason = " ".join(data["reason"].split())  # the reason is one line
-    draft.sections = {k: " ".join(v.split()) for k, v in data["sections"].items()}
-    draft.claims = [
-        {"kind": c["kind"], "text": c["text"], "evidence": list(c["evidence"])}
-        for c in data["claims"]
-    ]
+    for section in asker.persona.sections:
+        answer = data["sections"][section.key]
+        _add_answer(draft, section.key, answer["answer"], answer["evidence"])
+    if judge:
+        draft.verdict = data["verdict"]
+        draft.reason = _tidy(data["reason"], REASON_MAX)
     return draft
 
 
-def write_stepwise(asker: _Asker) -> Draft:
+def _add_answer(draft: Draft, key: str, text: str, evidence: list[str]) -> None:
+    answer = _tidy(text, ANSWER_MAX)
+    draft.sections[key] = answer
+    draft.claims.append({"section": key, "text": answer, "evidence": list(dict.fromkeys(evidence))})
+
+
+def write_stepwise(asker: _Asker, judge: bool) -> Draft:
     shown = answer_model(asker.dossier)
     parsed = answer_model(asker.dossier, strict_ids=False)
     draft = asker.draft
-    for i, section in enumerate(asker.persona.sections):
-        block = question_block(asker.persona, section, first=i == 0)
+    for section in asker.persona.sections:
+        block = question_block(asker.persona, section, asker.decided)
         data = asker.ask(block, shown, parsed, ANSWER_TOKENS, f"answer to {section.key!r}")
-        answer = _tidy(data["answer"], ANSWER_MAX)
-        draft.sections[section.key] = answer
-        evidence = list(dict.fromkeys(data["evidence"]))
-        draft.claims.append({"kind": data["kind"], "text": answer, "evidence": evidence})
-    data = asker.ask(verdict_block(), verdict_model(), verdict_model(), VERDICT_TOKENS, "verdict")
-    draft.verdict = data["verdict"]
-    draft.reason = _tidy(data["reason"], VERDICT_REASON_MAX)
+        _add_answer(draft, section.key, data["answer"], data["evidence"])
+    if judge:
+        block = f"{_stance_for_verdict(asker)}\n{verdict_block()}"
+        data = asker.ask(block, verdict_model(), verdict_model(), VERDICT_TOKENS, "verdict")
+        draft.verdict = data["verdict"]
+        draft.reason = _tidy(data["reason"], VERDICT_REASON_MAX)
     return draft
+
+
+def _stance_for_verdict(asker: _Asker) -> str:
+    persona = asker.persona
+    return f"{persona.lens}\n{persona.instructions}"
 
 
 def write_review(
@@ -226,13 +241,17 @@ def write_review(
     dossier: Dossier,
     persona: Persona,
     *,
+    decided: str = "",
+    judge: bool = False,
     temperature: float | None = None,
     seed: int | None = None,
 ) -> Draft:
-    """The persona's review of the dossier, in the model's style. Raises DraftError."""
+    """The persona's answers about the dossier, in the model's style; with ``judge`` also
+    the model's own verdict. ``decided`` tells the persona the rubric's verdict. Raises
+    DraftError."""
     if temperature is None:
         temperature = settings.TOOLVERDICT_PANEL_TEMPERATURE
-    asker = _Asker(model, dossier, persona, temperature, seed)
+    asker = _Asker(model, dossier, persona, temperature, seed, decided)
     if style_for(model) == "stepwise":
-        return write_stepwise(asker)
-    return write_whole(asker)
+        return write_stepwise(asker, judge)
+    return write_whole(asker, judge)

@@ -29,13 +29,22 @@ class Review(models.Model):
     class Verdict(models.TextChoices):
         SHIP = "ship", "Ship"
         SKIP = "skip", "Skip"
+        # The rubric's outcome when the evidence is too thin to judge: published, shown,
+        # and left out of the ship %.
+        INSUFFICIENT = "insufficient", "Not enough evidence"
 
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="panel_reviews")
     persona = models.CharField(max_length=40, help_text="Persona slug")
     persona_name = models.CharField(max_length=40)
     persona_order = models.SmallIntegerField(default=100)
     status = models.CharField(max_length=10, choices=Status.choices)
-    verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True)
+    verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    # The persona rubric's own outcome and score (panel/rubric.py): the verdict itself
+    # unless a model judges (TOOLVERDICT_PANEL_JUDGE=model), then shown beside it.
+    rubric_verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    rubric_score = models.SmallIntegerField(null=True, blank=True)
+    # The computed points the rubric weighed: [{signal, weight, text, evidence_ids}, ...].
+    points = models.JSONField(default=list, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     sections = models.JSONField(default=dict, blank=True)
     problem = models.CharField(
@@ -91,9 +100,18 @@ class Claim(models.Model):
         FORECAST = "forecast", "Forecast"
 
     class Support(models.TextChoices):
+        """What the claim check established (panel/claimcheck.py). Supported, computed and
+        opinion are published; contradicted and unsupported are kept for editors only.
+        Not judged is the label of reviews written before the check existed."""
+
         SUPPORTED = "supported", "Supported"
+        COMPUTED = "computed", "Computed"
+        OPINION = "opinion", "Opinion"
+        CONTRADICTED = "contradicted", "Contradicted"
         UNSUPPORTED = "unsupported", "Unsupported"
         NOT_JUDGED = "not_judged", "Not judged"
+
+    PUBLISHED_SUPPORT = ("supported", "computed", "opinion", "not_judged")
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="claims")
     position = models.PositiveSmallIntegerField(default=0)
@@ -102,6 +120,7 @@ class Claim(models.Model):
     evidence_ids = models.JSONField(default=list, blank=True)
     support = models.CharField(max_length=12, choices=Support.choices)
     problems = models.JSONField(default=list, blank=True)
+    section = models.CharField(max_length=30, blank=True, help_text="The question it answers")
 
     class Meta:
         ordering = ["review", "position"]

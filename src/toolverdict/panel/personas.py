@@ -26,6 +26,40 @@ class _SectionIn(BaseModel):
     question: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+#: Signals a rubric may weigh: raised by the computed findings (``findings.py``).
+SIGNALS = (
+    "cheapest_wide",
+    "cheaper",
+    "pricier",
+    "far_pricier",
+    "long_context",
+    "short_context",
+    "open",
+    "closed",
+    "tool_use",
+    "no_tool_use",
+    "api",
+    "no_api",
+    "free_tier",
+    "no_free_tier",
+    "missing",
+    "dead_sources",
+    "unreviewed",
+)
+
+
+class _RubricIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ship_at: int = 1
+    min_strength: Annotated[int, Field(ge=0, le=20)] = 3
+    weights: dict[str, Annotated[int, Field(ge=-10, le=10)]] = {}
+
+    def model_post_init(self, context: object) -> None:
+        unknown = sorted(set(self.weights) - set(SIGNALS))
+        if unknown:
+            raise ValueError(f"unknown signals {unknown}; known: {', '.join(SIGNALS)}")
+
+
 class _PersonaIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     slug: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
@@ -34,6 +68,20 @@ class _PersonaIn(BaseModel):
     lens: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     instructions: Annotated[str, StringConstraints(min_length=1, max_length=1200)]
     sections: Annotated[list[_SectionIn], Field(min_length=1, max_length=6)]
+    rubric: _RubricIn = _RubricIn()
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """How a persona decides: each signal's weight; ship when the sum reaches ``ship_at``;
+    no confident verdict when the tool's evidence strength is below ``min_strength``."""
+
+    weights: tuple[tuple[str, int], ...] = ()
+    ship_at: int = 1
+    min_strength: int = 3
+
+    def weight(self, signal: str) -> int:
+        return dict(self.weights).get(signal, 0)
 
 
 @dataclass(frozen=True)
@@ -50,6 +98,7 @@ class Persona:
     lens: str
     instructions: str
     sections: tuple[Section, ...]
+    rubric: Rubric = Rubric()
 
 
 class PersonaError(Exception):
@@ -82,6 +131,11 @@ def load_persona(path: Path) -> Persona:
         lens=data.lens,
         instructions=" ".join(data.instructions.split()),
         sections=tuple(Section(s.key, s.question) for s in data.sections),
+        rubric=Rubric(
+            weights=tuple(sorted(data.rubric.weights.items())),
+            ship_at=data.rubric.ship_at,
+            min_strength=data.rubric.min_strength,
+        ),
     )
 
 

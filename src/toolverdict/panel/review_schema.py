@@ -2,8 +2,9 @@
 
 The model is built per dossier and persona: evidence ids are an enum of the dossier's own
 ids (so a grammar or a strict structured-output mode can only cite ids that exist) and the
-``sections`` object has exactly the persona's section keys. ``verdict`` is the first
-property, so a model writing in schema order commits to it before the prose.
+``sections`` object has exactly the persona's section keys. The verdict is decided by the
+persona's rubric (``rubric.py``); a model is asked for its own only when
+``TOOLVERDICT_PANEL_JUDGE=model``, and then names its reason before its verdict.
 """
 
 from __future__ import annotations
@@ -17,18 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 from .dossier import Dossier
 from .personas import Persona
 
-REASON_MAX = 140
-SECTION_MAX = 160
-CLAIM_MAX = 160
-CLAIMS_MIN, CLAIMS_MAX = 1, 6
+REASON_MAX = 240
 CITES_MAX = 3
-
-
-class ClaimKind(StrEnum):
-    FACT = "fact"
-    COMPARISON = "comparison"
-    OPINION = "opinion"
-    FORECAST = "forecast"
 
 
 def _text(max_length: int) -> Any:
@@ -41,40 +32,25 @@ class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def review_model(dossier: Dossier, persona: Persona, *, strict_ids: bool = True) -> type[BaseModel]:
-    """The pydantic model one persona's review of one dossier must satisfy.
+def sections_model(
+    dossier: Dossier, persona: Persona, *, strict_ids: bool = True, judge: bool = False
+) -> type[BaseModel]:
+    """The whole-review reply: one answer (citations, then text) per persona question, and
+    with ``judge`` the model's own verdict and reason.
 
     With ``strict_ids`` (what models are shown) evidence ids are an enum of the dossier's
-    ids. Without it (what output is parsed with) any short "E<n>" string passes, so the
-    grounding check can flag a claim citing a missing id instead of losing the review.
+    ids. Without it (what output is parsed with) any short "E<n>"/"C<n>" string passes, so
+    the claim check, not the parser, decides what a wrong citation costs.
     """
-    evidence_id = _evidence_ids(dossier, strict_ids)
-    claim = create_model(
-        "Claim",
-        __base__=_Closed,
-        kind=(ClaimKind, ...),
-        text=(_text(CLAIM_MAX), ...),
-        evidence=(
-            Annotated[list[evidence_id], Field(min_length=0, max_length=CITES_MAX)],  # type: ignore[valid-type]
-            ...,
-        ),
-    )
+    answer = answer_model(dossier, strict_ids=strict_ids)
     sections = create_model(
-        "Sections",
-        __base__=_Closed,
-        **{s.key: (_text(SECTION_MAX), ...) for s in persona.sections},
+        "Sections", __base__=_Closed, **{s.key: (answer, ...) for s in persona.sections}
     )
-    return create_model(
-        "Review",
-        __base__=_Closed,
-        verdict=(Literal["ship", "skip"], ...),
-        reason=(_text(REASON_MAX), ...),
-        sections=(sections, ...),
-        claims=(
-            Annotated[list[claim], Field(min_length=CLAIMS_MIN, max_length=CLAIMS_MAX)],  # type: ignore[valid-type]
-            ...,
-        ),
-    )
+    fields: dict[str, Any] = {"sections": (sections, ...)}
+    if judge:
+        fields["reason"] = (_text(REASON_MAX), ...)
+        fields["verdict"] = (Literal["ship", "skip"], ...)
+    return create_model("Review", __base__=_Closed, **fields)
 
 
 ANSWER_MAX = 240
@@ -84,19 +60,19 @@ VERDICT_REASON_MAX = 240
 def _evidence_ids(dossier: Dossier, strict_ids: bool) -> Any:
     if strict_ids:
         return StrEnum("EvidenceId", {i: i for i in dossier.ids})
-    return Annotated[str, StringConstraints(pattern=r"^E\d{1,3}$")]
+    return Annotated[str, StringConstraints(pattern=r"^[EC]\d{1,3}$")]
 
 
 def answer_model(dossier: Dossier, *, strict_ids: bool = True) -> type[BaseModel]:
-    """One answer to one persona question (stepwise style): kind, citations, then text.
+    """One answer to one persona question: citations, then text.
 
-    Kind and citations come first, so the model commits to what the answer rests on
-    before writing it.
+    Citations come first, so the model commits to what the answer rests on before writing
+    it. There is no "kind": whether a sentence is sourced, computed or opinion is decided
+    by the claim check, not claimed by the model.
     """
     return create_model(
         "Answer",
         __base__=_Closed,
-        kind=(ClaimKind, ...),
         evidence=(
             Annotated[
                 list[_evidence_ids(dossier, strict_ids)],  # type: ignore[misc]

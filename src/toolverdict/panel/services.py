@@ -1,35 +1,29 @@
-"""The panel's services: run reviews, enqueue them, and read them for the pages.
-
-Write side: ``review_tools`` runs the personas over each tool's dossier (synchronously),
-reusing any review whose inputs are unchanged, retrying provider errors with backoff,
-grounding every claim and storing each review atomically. ``enqueue_panel`` hands the
-same work to the task queue (``db_worker`` runs it).
+"""The panel's services, as other apps call them: read reviews for the pages, run or
+enqueue reviews.
 
 Read side: ``panel_summaries`` and ``scorecard_rows`` build what the templates show in a
-fixed number of queries, whatever the number of tools, personas or reviews.
+fixed number of queries, whatever the number of tools, personas or reviews. Only what the
+claim check published is shown: sourced and computed sentences with their evidence, and
+the persona's opinions labelled as such.
+
+Write side: ``review_tools`` (``pipeline.py``, the review's stages) runs the panel now;
+``enqueue_panel`` hands the same work to the task queue (``db_worker`` runs it).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
-from toolverdict.catalog.models import Category, Fact, PricePoint, Tool
+from toolverdict.catalog.models import Tool
 
-from . import grounding, history
-from .dossier import Dossier, build_dossier
-from .generation import Draft, DraftError, style_for, write_review
-from .llm import ReviewModel, get_review_model
+from . import pipeline
 from .models import Claim, Review
-from .personas import Persona, load_personas
-from .prompts import prompt_version
-from .substance import check_substance
+from .personas import load_personas
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +38,9 @@ class ClaimCard:
     kind: str
     text: str
     evidence_ids: list[str]
-    support: str  # supported | unsupported | not_judged
+    support: str  # supported | computed | opinion (what the claim check published)
     problems: list[str] = field(default_factory=list)
-    question: str = ""  # the persona question this claim answers (stepwise reviews)
+    question: str = ""  # the persona question this sentence answers
 
     @property
     def is_unsupported(self) -> bool:
@@ -55,10 +49,20 @@ class ClaimCard:
     @property
     def support_label(self) -> str:
         return {
-            "supported": "supported",
-            "unsupported": "unsupported",
-            "not_judged": f"{self.kind}, not judged",
+            "supported": "sourced",
+            "computed": "computed",
+            "opinion": "opinion",
+            "not_judged": f"{self.kind}, not checked",
         }.get(self.support, self.support)
+
+
+@dataclass
+class PointCard:
+    """A computed point the persona's rubric weighed: for, against, or a note."""
+
+    direction: str
+    text: str
+    evidence_ids: list[str]
 
 
 @dataclass
@@ -76,12 +80,29 @@ class ReviewCard:
     # (evidence id, status label) for each cited item whose source is unreachable or stale;
     # filled in by the tool page (catalog/views.py), empty elsewhere.
     source_marks: list[tuple[str, str]] = field(default_factory=list)
+    points: list[PointCard] = field(default_factory=list)
+    rubric_verdict: str = ""  # shown beside the verdict when a model judged differently
+    not_published: int = 0  # sentences the claim check kept off the page
 
     @property
     def label(self) -> str:
         if self.status == Review.Status.WITHHELD:
             return "Withheld"
+        if self.verdict == Review.Verdict.INSUFFICIENT:
+            return "Not enough evidence"
         return self.verdict.capitalize()
+
+    @property
+    def is_confident(self) -> bool:
+        return self.status == Review.Status.PUBLISHED and self.verdict in ("ship", "skip")
+
+    @property
+    def rubric_differs(self) -> bool:
+        return bool(self.rubric_verdict) and self.rubric_verdict != self.verdict
+
+    @property
+    def rubric_label(self) -> str:
+        return dict(Review.Verdict.choices).get(self.rubric_verdict, self.rubric_verdict)
 
     @property
     def support_pct(self) -> int | None:
@@ -99,7 +120,8 @@ MIN_PUBLISHED_FOR_PCT = 3
 @dataclass
 class PanelSummary:
     ship: int = 0
-    valid: int = 0  # published reviews: the only ones the ship % counts
+    valid: int = 0  # published reviews with a verdict: the only ones the ship % counts
+    insufficient: int = 0  # published "not enough evidence" reviews: shown, not counted
     reviews: dict[str, ReviewCard] = field(default_factory=dict)
     is_local_draft: bool = False
 
@@ -112,10 +134,12 @@ class PanelSummary:
 
     @property
     def verdict(self) -> str | None:
-        """The panel's majority: "ship", "skip" or "split" (as many each way); None where
-        there is no ship percentage (the same rule, so the two never disagree)."""
+        """The panel's majority: "ship", "skip" or "split" (as many each way);
+        "insufficient" when most reviewers found too little evidence to judge; None
+        where there is no ship percentage otherwise (the same rule, so the two never
+        disagree)."""
         if self.ship_pct is None:
-            return None
+            return "insufficient" if self.not_enough_evidence else None
         if 2 * self.ship == self.valid:
             return "split"
         return "ship" if 2 * self.ship > self.valid else "skip"
@@ -126,10 +150,17 @@ class PanelSummary:
         return f"{self.valid} of {len(self.reviews)} reviewers"
 
     @property
+    def not_enough_evidence(self) -> bool:
+        """Too little evidence for a ship %: most reviewers said so."""
+        return self.ship_pct is None and 2 * self.insufficient > len(self.reviews)
+
+    @property
     def ship_label(self) -> str:
         """ "75% · 3 of 4 reviewers", or why there is no percentage."""
         if not self.reviews:
             return "not reviewed yet"
+        if self.not_enough_evidence:
+            return f"not enough evidence ({self.insufficient} of {len(self.reviews)} reviewers)"
         if self.ship_pct is None:
             return f"too few published reviews ({self.reviewers})"
         return f"{self.ship_pct}% · {self.reviewers}"
@@ -141,16 +172,7 @@ class PanelSummary:
     @property
     def not_counted(self) -> int:
         """Failed or withheld reviews: shown, but not part of the ship %."""
-        return len(self.reviews) - self.valid
-
-    @property
-    def support_pct(self) -> int | None:
-        rates = [
-            c.support_rate
-            for c in self.reviews.values()
-            if c.status == Review.Status.PUBLISHED and c.support_rate is not None
-        ]
-        return round(100 * sum(rates) / len(rates)) if rates else None
+        return len(self.reviews) - self.valid - self.insufficient
 
 
 @dataclass
@@ -205,14 +227,22 @@ def _card(review: Review, labels: dict[tuple[str, str], str] | None = None) -> R
         text: labels.get((review.persona, key), key.replace("_", " ").capitalize())
         for key, text in review.sections.items()
     }
-    # A stepwise review's answers are its claims: show them once, with their support.
+    # The review's sentences as the claim check labelled them; only the published ones.
+    every = list(review.claims.all())
     claims = [
         ClaimCard(
-            c.kind, c.text, list(c.evidence_ids), c.support, list(c.problems), asked.get(c.text, "")
+            c.kind,
+            c.text,
+            list(c.evidence_ids),
+            c.support,
+            list(c.problems),
+            labels.get((review.persona, c.section), "") if c.section else asked.get(c.text, ""),
         )
-        for c in review.claims.all()
+        for c in every
+        if c.support in Claim.PUBLISHED_SUPPORT
     ]
     claimed = {c.text for c in claims}
+    sectioned = {c.section for c in every if c.section}
     return ReviewCard(
         verdict=review.verdict,
         reason=review.reason,
@@ -223,11 +253,25 @@ def _card(review: Review, labels: dict[tuple[str, str], str] | None = None) -> R
         sections={
             k.replace("_", " ").capitalize(): v
             for k, v in review.sections.items()
-            if v not in claimed
+            if v not in claimed and k not in sectioned
         },
         support_rate=review.support_rate,
         model_id=review.model_id,
+        points=[
+            PointCard(
+                _direction(p.get("weight", 0)),
+                p.get("text", ""),
+                list(p.get("evidence_ids", [])),
+            )
+            for p in review.points or []
+        ],
+        rubric_verdict=review.rubric_verdict,
+        not_published=len(every) - len(claims),
     )
+
+
+def _direction(weight: int) -> str:
+    return "for" if weight > 0 else "against" if weight < 0 else "note"
 
 
 def panel_summaries(tools: Sequence[Tool]) -> dict[int, PanelSummary]:
@@ -244,7 +288,9 @@ def panel_summaries(tools: Sequence[Tool]) -> dict[int, PanelSummary]:
     for review in reviews:
         summary = summaries[review.tool_id]
         summary.reviews[review.persona_name] = _card(review, labels)
-        if review.is_published:
+        if review.is_published and review.verdict == Review.Verdict.INSUFFICIENT:
+            summary.insufficient += 1
+        elif review.is_published:
             summary.valid += 1
             summary.ship += review.verdict == Review.Verdict.SHIP
             summary.is_local_draft |= review.is_local_draft
@@ -268,301 +314,11 @@ def scorecard_rows(tools: Sequence[Tool], summaries: dict[int, PanelSummary]) ->
     ]
 
 
-# --- write side --------------------------------------------------------------------------
+# --- write side: the stages live in pipeline.py; other apps call them through here ----
 
-
-@dataclass
-class ReviewOutcome:
-    tool: str
-    persona: str
-    status: str
-    verdict: str
-    reused: bool
-    review_id: int
-
-
-def _tools(tool_ids: Iterable[int]) -> list[Tool]:
-    return list(
-        Tool.objects.filter(pk__in=list(tool_ids))
-        .select_related("category")
-        .prefetch_related(
-            Prefetch("price_points", queryset=PricePoint.objects.order_by("position", "id")),
-            Prefetch("facts", queryset=Fact.objects.order_by("position", "id")),
-        )
-        .order_by("pk")
-    )
-
-
-def known_names() -> list[str]:
-    """Names the panel may mention without inventing them: catalog tools, vendors, categories."""
-    names = [n for pair in Tool.objects.values_list("name", "vendor") for n in pair]
-    return names + list(Category.objects.values_list("name", flat=True))
-
-
-def _store(
-    tool: Tool,
-    persona: Persona,
-    model: ReviewModel,
-    dossier: Dossier,
-    fields: dict[str, Any],
-    claims: list[dict[str, Any]],
-) -> Review:
-    """Write one review and its claims and make it current, all or nothing."""
-    style = fields.pop("style")
-    key = {
-        "tool": tool,
-        "persona": persona.slug,
-        "model_id": model.model_id,
-        "prompt_version": prompt_version(persona, style),
-        "dossier_hash": dossier.hash,
-    }
-    with transaction.atomic():
-        Review.objects.filter(tool=tool, persona=persona.slug, is_current=True).exclude(
-            **{k: v for k, v in key.items() if k not in ("tool", "persona")}
-        ).update(is_current=False)
-        review, _ = Review.objects.update_or_create(
-            **key,
-            defaults={
-                **fields,
-                "persona_name": persona.name,
-                "persona_order": persona.order,
-                "is_local_draft": model.is_local_draft,
-                "is_current": True,
-            },
-        )
-        review.claims.all().delete()
-        Claim.objects.bulk_create(
-            Claim(review=review, position=i, **c) for i, c in enumerate(claims)
-        )
-    return review
-
-
-def _make_current(review: Review) -> None:
-    with transaction.atomic():
-        Review.objects.filter(
-            tool_id=review.tool_id, persona=review.persona, is_current=True
-        ).exclude(pk=review.pk).update(is_current=False)
-        if not review.is_current:
-            review.is_current = True
-            review.save(update_fields=["is_current", "updated_at"])
-
-
-def _claim_rows(draft: Draft, check: grounding.ReviewCheck) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": c["kind"],
-            "text": c["text"],
-            "evidence_ids": c["evidence"],
-            "support": result.status,
-            "problems": result.problems,
-        }
-        for c, result in zip(draft.claims, check.claims, strict=True)
-    ]
-
-
-def judge(draft: Draft, dossier: Dossier, names: list[str], persona: Persona) -> dict[str, Any]:
-    """Both gates over a draft: the review's status, public gate and problem."""
-    substance = check_substance(
-        reason=draft.reason, sections=draft.sections, claims=[c["text"] for c in draft.claims]
-    )
-    check = grounding.check_review(
-        reason=draft.reason,
-        sections=draft.sections,
-        claims=[(c["kind"], c["text"], list(c["evidence"])) for c in draft.claims],
-        dossier=dossier,
-        known_names=names,
-        asked="\n".join(
-            [persona.lens, persona.instructions, *(s.question for s in persona.sections)]
-        ),
-    )
-    gate = ""
-    if not substance.publishable:
-        gate = Review.Gate.UNREADABLE if substance.gibberish else Review.Gate.NON_ANSWERS
-    elif not check.publishable:
-        gate = Review.Gate.GROUNDING
-    problem = "; ".join(p for p in (substance.withheld_reason, check.withheld_reason) if p)
-    return {
-        "status": Review.Status.WITHHELD if gate else Review.Status.PUBLISHED,
-        "withheld_gate": gate,
-        "problem": problem[:500],
-        "support_rate": check.support_rate,
-        "claims": _claim_rows(draft, check),
-    }
-
-
-def _write(
-    model: ReviewModel,
-    dossier: Dossier,
-    persona: Persona,
-    *,
-    temperature: float | None,
-    seed: int | None,
-) -> tuple[Draft, str]:
-    """Ask the model for the review: (draft, "") or (what came back, why it failed)."""
-    try:
-        draft = write_review(model, dossier, persona, temperature=temperature, seed=seed)
-    except DraftError as exc:
-        return exc.draft, str(exc)
-    except Exception as exc:  # a backend bug must still leave a visible failed review
-        log.exception("panel model crashed")
-        return Draft(attempts=1), f"model error: {type(exc).__name__}: {exc}"
-    return draft, ""
-
-
-def _usage_fields(model: ReviewModel, draft: Draft, started: float) -> dict[str, Any]:
-    """What the review cost: tokens, time, money, attempts, and the way it was asked."""
-    return {
-        "input_tokens": draft.input_tokens,
-        "output_tokens": draft.output_tokens,
-        "cached_tokens": draft.cached_tokens,
-        "latency_ms": round((time.perf_counter() - started) * 1000),
-        "cost_usd": model.prices.cost(draft.usage),
-        "attempts": max(1, draft.attempts),
-        "style": style_for(model),
-    }
-
-
-def _failed_fields(failure: str) -> dict[str, Any]:
-    return {
-        "status": Review.Status.FAILED,
-        "withheld_gate": "",
-        "verdict": "",
-        "reason": "",
-        "sections": {},
-        "problem": failure[:500],
-        "support_rate": None,
-    }
-
-
-def review_one(
-    tool: Tool,
-    persona: Persona,
-    model: ReviewModel,
-    dossier: Dossier,
-    names: list[str],
-    *,
-    temperature: float | None = None,
-    seed: int | None = None,
-) -> Review:
-    """Run one persona over one dossier and store the result (published, withheld or failed)."""
-    started = time.perf_counter()
-    draft, failure = _write(model, dossier, persona, temperature=temperature, seed=seed)
-    fields = _usage_fields(model, draft, started)
-    if failure:
-        return _store(tool, persona, model, dossier, fields | _failed_fields(failure), [])
-    verdict = judge(draft, dossier, names, persona)
-    claims = verdict.pop("claims")
-    fields |= verdict | {"verdict": draft.verdict, "reason": draft.reason[:300]}
-    fields["sections"] = draft.sections
-    return _store(tool, persona, model, dossier, fields, claims)
-
-
-@dataclass
-class _PanelRun:
-    """One review_tools call: the model, the personas with their prompt versions, the
-    catalog's tool names (for the grounding check) and the sampling overrides."""
-
-    model: ReviewModel
-    personas: list[Persona]
-    versions: dict[str, str]
-    names: list[str]
-    force: bool
-    temperature: float | None
-    seed: int | None
-
-
-def _stored_reviews(run: _PanelRun, tool: Tool, dossier: Dossier) -> dict[tuple[str, str], Review]:
-    """Reviews already stored for these exact inputs, by (persona, prompt version)."""
-    return {
-        (r.persona, r.prompt_version): r
-        for r in Review.objects.filter(
-            tool=tool,
-            model_id=run.model.model_id,
-            prompt_version__in=set(run.versions.values()),
-            dossier_hash=dossier.hash,
-        )
-    }
-
-
-def _review_or_reuse(
-    run: _PanelRun, tool: Tool, persona: Persona, dossier: Dossier, stored: Review | None
-) -> tuple[Review, bool]:
-    """(the review, whether it was reused): a stored review that did not fail is made
-    current again unless ``force``; otherwise the model writes a new one."""
-    if stored is not None and stored.status != Review.Status.FAILED and not run.force:
-        _make_current(stored)
-        return stored, True
-    try:
-        review = review_one(
-            tool,
-            persona,
-            run.model,
-            dossier,
-            run.names,
-            temperature=run.temperature,
-            seed=run.seed,
-        )
-    except IntegrityError:
-        # Another worker stored the same review meanwhile: theirs stands.
-        review = Review.objects.get(
-            tool=tool,
-            persona=persona.slug,
-            model_id=run.model.model_id,
-            prompt_version=run.versions[persona.slug],
-            dossier_hash=dossier.hash,
-        )
-        return review, True
-    return review, False
-
-
-def review_tools(
-    tool_ids: Iterable[int],
-    model: ReviewModel | str | None = None,
-    *,
-    force: bool = False,
-    progress: Callable[[ReviewOutcome], None] | None = None,
-    temperature: float | None = None,
-    seed: int | None = None,
-) -> list[ReviewOutcome]:
-    """Run the panel for these tools now; reuse reviews whose inputs are unchanged.
-
-    A review is reused when tool, persona, model, prompt version and dossier hash all
-    match a stored review that did not fail; ``force`` re-runs even those. ``temperature``
-    and ``seed`` override the configured sampling (the evaluation varies them).
-    """
-    if model is None or isinstance(model, str):
-        model = get_review_model(model)
-    personas = load_personas()
-    style = style_for(model)
-    run = _PanelRun(
-        model=model,
-        personas=personas,
-        versions={p.slug: prompt_version(p, style) for p in personas},
-        names=known_names(),
-        force=force,
-        temperature=temperature,
-        seed=seed,
-    )
-    outcomes: list[ReviewOutcome] = []
-    for tool in _tools(tool_ids):
-        dossier = build_dossier(tool)
-        stored = _stored_reviews(run, tool, dossier)
-        for persona in personas:
-            key = (persona.slug, run.versions[persona.slug])
-            review, reused = _review_or_reuse(run, tool, persona, dossier, stored.get(key))
-            outcome = ReviewOutcome(
-                tool=tool.slug,
-                persona=persona.name,
-                status=review.status,
-                verdict=review.verdict,
-                reused=reused,
-                review_id=review.pk,
-            )
-            outcomes.append(outcome)
-            if progress:
-                progress(outcome)
-        history.record_snapshot(tool, dossier)
-    return outcomes
+review_tools = pipeline.review_tools
+ReviewOutcome = pipeline.ReviewOutcome
+_tools = pipeline.tools_for_review
 
 
 def enqueue_panel(tool_ids: Iterable[int]) -> list[Any]:
