@@ -67,3 +67,33 @@ def test_openapi_schema_lists_the_endpoints(client):
     assert {"/api/tools", "/api/tools/{slug}", "/api/compare/{a}/{b}", "/api/categories"} <= set(
         schema["paths"]
     )
+
+
+def _constrained(schema: dict) -> str | None:
+    """A value the parameter's schema refuses, if it constrains the value at all."""
+    for option in [schema, *schema.get("anyOf", [])]:
+        if "enum" in option or option.get("type") in ("boolean", "integer", "number"):
+            return "not-a-valid-value"
+    return None
+
+
+def test_every_answer_the_api_gives_for_a_refused_parameter_is_in_the_schema(
+    client, starter_catalog
+):
+    schema = client.get("/api/openapi.json").json()
+    probed = []
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                bad = parameter["in"] == "query" and _constrained(parameter["schema"])
+                if not bad:
+                    continue
+                response = client.get(path, {parameter["name"]: bad})
+                assert response.status_code == 422, (path, parameter["name"])
+                assert set(response.json()) == {"detail"}
+                documented = operation["responses"].get("422")
+                assert documented, (path, "422 missing from the schema")
+                ref = documented["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorOut")
+                probed.append((path, parameter["name"]))
+    assert ("/api/tools", "sort") in probed and ("/api/tools", "open_weights") in probed

@@ -252,7 +252,9 @@ class ToolFilters(Schema):
     )
 
 
-@api.get("/tools", response=list[ToolOut], tags=["catalog"])
+# A filter value outside its schema (pricing, open_weights, verdict, sort) is refused with
+# 422 by _invalid_request, in the one error shape; the schema says so.
+@api.get("/tools", response={200: list[ToolOut], 422: ErrorOut}, tags=["catalog"])
 def list_tools(request: HttpRequest, filters: Query[ToolFilters]):
     """Published tools, filtered and sorted like the /tools/ page (at most 500).
 
