@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from toolverdict.ingest import feed_reader
+from toolverdict.ingest import feed_reader, fetching
 
 from .conftest import atom, json_feed, rss
 
@@ -220,7 +220,7 @@ def loopback_counts_as_public(monkeypatch, settings):
     """Guard on, but the test server's 127.0.0.1 passes as if it were a public address,
     and feeds.example.test resolves to it: so a redirect hop can be tested on loopback."""
     settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = False
-    real_refusal, real_resolve = feed_reader.address_refusal, feed_reader.resolve_host
+    real_refusal, real_resolve = fetching.address_refusal, fetching.resolve_host
     names = {"feeds.example.test": ["127.0.0.1"], "intranet.example.test": ["10.1.2.3"]}
     resolved: list[str] = []
 
@@ -231,8 +231,9 @@ def loopback_counts_as_public(monkeypatch, settings):
         resolved.append(host)
         return names.get(host) or real_resolve(host, port)
 
-    monkeypatch.setattr(feed_reader, "address_refusal", refusal)
-    monkeypatch.setattr(feed_reader, "resolve_host", resolve)
+    # The guard lives in fetching.py, shared by every fetch; it is patched where it is read.
+    monkeypatch.setattr(fetching, "address_refusal", refusal)
+    monkeypatch.setattr(fetching, "resolve_host", resolve)
     return resolved
 
 

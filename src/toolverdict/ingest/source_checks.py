@@ -1,12 +1,13 @@
 """Source checks: fetch every cited URL and record what each fetch found.
 
-Fetching follows the feed reader's rules (feed_reader.py): every connection, redirects
-included, goes through the address guard, so a cited URL cannot make this server reach
-its own network; timeouts, an overall deadline and a size limit bound each fetch; a
-descriptive User-Agent names the checker. Requests to one host go one at a time, each
-``TOOLVERDICT_SOURCES_HOST_INTERVAL`` seconds after the previous answer, while up to
-``TOOLVERDICT_SOURCES_CONCURRENCY`` hosts are checked at once. What a check found is kept
-by the catalog (catalog/sources.py: ``record``), which also says what pages show.
+Fetching goes through fetching.py, as the feed reader's does: every connection, redirects
+included, passes the address guard, so a cited URL cannot make this server reach its own
+network; a timeout per read, an overall deadline covering headers and body alike, and a
+size limit bound each fetch; a descriptive User-Agent names the checker. Requests to one
+host go one at a time, each ``TOOLVERDICT_SOURCES_HOST_INTERVAL`` seconds after the
+previous answer, while up to ``TOOLVERDICT_SOURCES_CONCURRENCY`` hosts are checked at
+once. What a check found is kept by the catalog (catalog/sources.py: ``record``), which
+also says what pages show.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ from toolverdict import __version__
 from toolverdict.catalog.models import Source
 from toolverdict.catalog.sources import CheckResult, record, sync_sources
 
-from .feed_reader import AddressRefused, FeedError, guarded_transport
-
-MAX_REDIRECTS = 5
-_REDIRECT_CODES = (301, 302, 303, 307, 308)
+from .fetching import (
+    AddressRefused,
+    FetchError,
+    TooLarge,
+    guarded_client,
+    iter_body,
+    open_response,
+)
 
 
 def user_agent() -> str:
@@ -45,13 +50,7 @@ def source_client(timeout: float | None = None) -> httpx.Client:
     """An HTTP client whose every connection (redirect hops included) passes the ingest's
     address guard; one per host batch, so its connections are reused."""
     timeout = settings.TOOLVERDICT_SOURCES_TIMEOUT if timeout is None else timeout
-    return httpx.Client(
-        transport=guarded_transport(),
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,
-        headers={"User-Agent": user_agent(), "Accept": "*/*"},
-        trust_env=False,
-    )
+    return guarded_client(timeout=timeout, user_agent=user_agent())
 
 
 def fetch_source(
@@ -66,80 +65,35 @@ def fetch_source(
     timeout = settings.TOOLVERDICT_SOURCES_TIMEOUT if timeout is None else timeout
     max_bytes = settings.TOOLVERDICT_SOURCES_MAX_BYTES if max_bytes is None else max_bytes
     now = timezone.now()
-    deadline = time.monotonic() + 3 * timeout
+    # What the server said before a failure, kept for the record of that failure.
+    seen: dict = {}
 
     def result(outcome: str, detail: str = "", **kwargs) -> CheckResult:
-        return CheckResult(url=url, outcome=outcome, checked_at=now, detail=detail[:300], **kwargs)
+        return CheckResult(
+            url=url, outcome=outcome, checked_at=now, detail=detail[:300], **seen, **kwargs
+        )
 
     own = client is None
     if client is None:
         client = source_client(timeout)
     try:
-        with client if own else contextlib.nullcontext(client):  # the caller closes theirs
-            target = httpx.URL(url)
-            for _hop in range(MAX_REDIRECTS + 1):
-                if target.scheme not in ("http", "https"):
-                    return result(
-                        Source.Outcome.UNREACHABLE, f"redirected to a {target.scheme!r} URL"
-                    )
-                with client.stream("GET", target) as response:
-                    location = response.headers.get("location")
-                    if response.status_code in _REDIRECT_CODES and location:
-                        target = response.url.join(location)
-                        continue
-                    final = str(response.url)[:2000]
-                    status = response.status_code
-                    if status >= 400:
-                        return result(
-                            Source.Outcome.HTTP_ERROR,
-                            f"HTTP {status}",
-                            http_status=status,
-                            final_url=final,
-                        )
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
-                        return result(
-                            Source.Outcome.TOO_LARGE,
-                            f"{int(declared):,} bytes (limit {max_bytes:,})",
-                            http_status=status,
-                            final_url=final,
-                        )
-                    digest = hashlib.sha256()
-                    size = 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            return result(
-                                Source.Outcome.TOO_LARGE,
-                                f"more than {max_bytes:,} bytes",
-                                http_status=status,
-                                final_url=final,
-                            )
-                        if time.monotonic() > deadline:
-                            return result(
-                                Source.Outcome.UNREACHABLE,
-                                f"too slow: not complete after {3 * timeout:g} s",
-                                http_status=status,
-                                final_url=final,
-                            )
-                        digest.update(chunk)
-                    return result(
-                        Source.Outcome.OK,
-                        http_status=status,
-                        final_url=final,
-                        content_sha256=digest.hexdigest(),
-                    )
-            return result(Source.Outcome.UNREACHABLE, f"more than {MAX_REDIRECTS} redirects")
+        with (
+            client if own else contextlib.nullcontext(client),  # the caller closes theirs
+            open_response(url, client=client, timeout=timeout) as response,
+        ):
+            seen.update(http_status=response.status_code, final_url=str(response.url)[:2000])
+            if response.status_code >= 400:
+                return result(Source.Outcome.HTTP_ERROR, f"HTTP {response.status_code}")
+            digest = hashlib.sha256()
+            for chunk in iter_body(response, max_bytes):
+                digest.update(chunk)
+            return result(Source.Outcome.OK, content_sha256=digest.hexdigest())
     except AddressRefused as exc:
         return result(Source.Outcome.REFUSED, str(exc))
-    except FeedError as exc:  # the host name does not resolve
+    except TooLarge as exc:
+        return result(Source.Outcome.TOO_LARGE, exc.detail)
+    except FetchError as exc:  # a timeout, an unresolvable host, a refused redirect
         return result(Source.Outcome.UNREACHABLE, str(exc))
-    except httpx.TimeoutException as exc:
-        return result(
-            Source.Outcome.UNREACHABLE, f"timed out after {timeout:g} s ({type(exc).__name__})"
-        )
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return result(Source.Outcome.UNREACHABLE, f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def host_of(url: str) -> str:
