@@ -38,7 +38,11 @@ from toolverdict.panel.models import Claim, Review
 SCHEMA_VERSION = "1.0"
 FORMATS = ("json", "csv")
 DUMP_NAME = re.compile(r"^toolverdict-(json|csv)-(\d{8}T\d{6}Z)$")
-FILE_NAME = re.compile(r"^[a-z_]+\.(json|csv|txt)$")
+# The files a dump can hold: its tables, the manifest and LICENSE.txt.
+FILE_NAME = re.compile(r"^(?:[a-z_]+\.(?:json|csv|txt)|LICENSE\.txt)$")
+# A spreadsheet opening the CSV runs a cell starting with one of these as a formula
+# (OWASP "CSV injection"); such text cells get a leading apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Every table and its columns, in order: the CSV header and the JSON keys alike.
 TABLES: dict[str, list[str]] = {
@@ -105,15 +109,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def neutralise_formula(text: str) -> str:
+    """``text`` with a leading apostrophe if a spreadsheet would read it as a formula.
+
+    Spreadsheets hide the apostrophe and show the text as typed; a program reading the
+    CSV sees it, and can drop one leading apostrophe from a cell whose second character
+    is one of ``FORMULA_STARTS`` to get the original (the JSON dump is never altered).
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_cell(value: Any) -> str:
-    """The CSV text of a JSON value: empty for null, true/false, lists space-separated."""
+    """The CSV text of a JSON value: empty for null, true/false, lists space-separated,
+    text that a spreadsheet would run as a formula neutralised."""
+    if isinstance(value, str):
+        return neutralise_formula(value)
     value = _plain(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return " ".join(str(v) for v in value)
+        return neutralise_formula(" ".join(str(v) for v in value))
+    # Integers and floats: a negative number is a number, not a formula.
     return str(value)
 
 
