@@ -1,8 +1,9 @@
 """Failed password sign-ins (the admin login) are throttled per client address and username.
 
 Every password check that fails on a throttled view counts one failure against the client
-address (core.net.client_ip) and one against the username. Once the address has reached
-TOOLVERDICT_ADMIN_LOGIN_LIMIT ("count/seconds", default 5 per 15 minutes), or the username
+address (core.net.client_ip; for IPv6 its whole /64, see core/ratelimit.py) and one against
+the username. Once the address has reached TOOLVERDICT_ADMIN_LOGIN_LIMIT ("count/seconds",
+default 5 per 15 minutes), or the username
 TOOLVERDICT_ADMIN_LOGIN_USERNAME_LIMIT (default 20 per 15 minutes: higher, so that a
 stranger cannot lock an editor out as cheaply, yet still a stop to guessing one account
 from many addresses), further sign-in POSTs are answered 429 without checking the
@@ -27,6 +28,7 @@ from django.http import HttpRequest, HttpResponse
 
 from .errors import too_many_requests
 from .net import client_ip
+from .ratelimit import address_key
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ def limit(kind: str = "ip") -> tuple[int, int]:
 
 
 def _idents(ip: str, username: str) -> list[tuple[str, str]]:
-    idents = [("ip", ip)]
+    # An IPv6 client is counted by its /64, as every rate limit counts it (core/ratelimit.py).
+    idents = [("ip", address_key(ip))]
     name = unicodedata.normalize("NFKC", username).strip().casefold()
     if name:
         idents.append(("user", name))

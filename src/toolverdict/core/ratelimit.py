@@ -11,6 +11,11 @@ deployment running several web processes must point ``CACHE_URL`` at a shared ca
 Memcached or the database cache) for a limit to hold across processes. Keys carry a hash of
 the client address or account, never the address itself.
 
+A client address is counted as the unit one client holds (``address_key``): an IPv4
+address alone, but an IPv6 address's whole /64, since one subscriber routinely gets a /64
+and can pick any of its 2**64 addresses per request. An IPv4-mapped IPv6 address
+(``::ffff:192.0.2.1``, as a dual-stack listener reports IPv4 clients) is its IPv4 address.
+
 The admin's failed-sign-in throttle (core/login_throttle.py) is a different kind of limit: it
 counts failures, not attempts, and blocks before the password is checked.
 """
@@ -18,6 +23,7 @@ counts failures, not attempts, and blocks before the password is checked.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
 from django.conf import settings
@@ -28,6 +34,21 @@ _PER_HOUR = {
     "digest_signup_ip": "TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR",
     "submission_ip": "TOOLVERDICT_SUBMISSIONS_PER_HOUR",
 }
+
+
+def address_key(address: str) -> str:
+    """The unit a client address is limited as: ``192.0.2.7`` for IPv4 (and IPv4-mapped
+    IPv6), ``2001:db8:1:2::/64`` for any address in that IPv6 /64. Text that is not an
+    address (empty, or a proxy's odd header) is its own unit."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
 
 
 def limit(action: str) -> tuple[int, int]:
@@ -60,7 +81,7 @@ def authorize_vote(user_id: int, ip: str) -> bool:
     _VOTE_IP). Both limits count every attempt, so one busy address cannot hide behind
     fresh accounts and one account cannot hide behind fresh addresses."""
     by_user = _within("vote_user", str(user_id))
-    by_ip = _within("vote_ip", ip)
+    by_ip = _within("vote_ip", address_key(ip))
     return by_user and by_ip
 
 
@@ -68,14 +89,14 @@ def authorize_sign_in_email(ip: str, email: str) -> bool:
     """Mailing a sign-in link to ``email`` at the request of ``ip``: per address asking and
     per address mailed (no mail bombing). The address limit is counted only once the
     client's own limit lets the attempt through."""
-    return _within("signin_ip", ip) and _within("signin_email", email)
+    return _within("signin_ip", address_key(ip)) and _within("signin_email", email)
 
 
 def authorize_digest_signup(ip: str) -> bool:
     """A digest sign-up attempt from ``ip`` (TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR)."""
-    return _within("digest_signup_ip", ip or "unknown")
+    return _within("digest_signup_ip", address_key(ip) or "unknown")
 
 
 def authorize_submission(ip: str) -> bool:
     """A maker submission from ``ip`` (TOOLVERDICT_SUBMISSIONS_PER_HOUR)."""
-    return _within("submission_ip", ip)
+    return _within("submission_ip", address_key(ip))
