@@ -132,6 +132,24 @@ def test_a_stored_html_page_with_a_marker_the_template_did_not_put_is_not_filled
     assert personal_parts(as_json) == ()
 
 
+def test_a_page_whose_markers_are_not_the_templates_is_rendered_for_each_reader(
+    starter_catalog, monkeypatch
+):
+    from toolverdict.pagecache import middleware
+
+    # As personal_parts answers for a page with a marker its templates did not put.
+    monkeypatch.setattr(middleware, "personal_parts", lambda entry: None)
+    anonymous = Client().get(TOOL)  # stored
+    assert "Sign in to vote" in anonymous.content.decode()
+    client = Client()
+    client.force_login(make_member())
+    page = client.get(TOOL)
+    body = page.content.decode()
+    assert EMAIL in body and "csrfmiddlewaretoken" in body  # their page, rendered for them
+    assert "ETag" not in page and page["Cache-Control"] == "private, no-cache"
+    assert EMAIL not in Client().get(TOOL).content.decode()  # the stored copy is untouched
+
+
 # --- 4. query strings -------------------------------------------------------------------
 
 

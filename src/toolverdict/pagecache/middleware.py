@@ -309,14 +309,14 @@ class PageCacheMiddleware:
             entry = self._entry(response, rendered)
             if entry is None:
                 # Not storable: a signed-in reader gets the page rendered for them.
-                return self.get_response(request) if personal else response
+                return self._for_reader(request) if personal else response
             store_page(key, entry)
         if personal and entry.status == 200:
             parts = entry.extra.get("parts")
             if parts is None:
                 # HTML whose markers are not exactly its template's: rendered for the
                 # reader instead of filled in (never stored).
-                return self.get_response(request)
+                return self._for_reader(request)
             if parts:
                 # The stored page with this reader's bits filled in (PersonalPageMiddleware,
                 # after sessions, CSRF, auth and messages have run): no view, no re-render.
@@ -326,6 +326,13 @@ class PageCacheMiddleware:
                 return response
             # JSON, XML, text, images: the same for every reader, nothing of theirs in it.
         return self._serve(request, entry, headers)
+
+    def _for_reader(self, request: HttpRequest) -> HttpResponse:
+        """The page rendered for this reader: it holds their account and CSRF token."""
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-cache"
+        return response
 
     def _render(
         self, request: HttpRequest, query: str | None = None
