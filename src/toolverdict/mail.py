@@ -1,7 +1,9 @@
 """The default mail backend: each message becomes one .eml file in the outbox folder.
 
 Django's own file backend appends every message to one .log file per connection; an
-outbox of separate .eml files can be opened by any mail client and counted by tests.
+outbox of separate .eml files can be opened by any mail client and counted by tests. The
+folder is 0700 and each file 0600, readable by the site's own user only: a message may hold
+a sign-in link.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
 from django.utils import timezone
 
+from toolverdict.core.datadir import private_dir, write_private
+
 
 class EmlFileBackend(BaseEmailBackend):
     def __init__(self, file_path: str | None = None, **kwargs) -> None:
@@ -23,7 +27,8 @@ class EmlFileBackend(BaseEmailBackend):
         self.outbox = Path(file_path or getattr(settings, "EMAIL_FILE_PATH", "outbox"))
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        self.outbox.mkdir(parents=True, exist_ok=True)
+        # Owner-only: a message may carry a sign-in link (core/datadir.py).
+        private_dir(self.outbox)
         sent = 0
         for message in email_messages:
             if not message.recipients():
@@ -32,7 +37,7 @@ class EmlFileBackend(BaseEmailBackend):
             final = self.outbox / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
             partial = final.with_suffix(".eml.part")
             # Write then rename: a reader of the outbox never sees half a message.
-            partial.write_bytes(message.message().as_bytes(linesep="\r\n"))
+            write_private(partial, message.message().as_bytes(linesep="\r\n"))
             os.replace(partial, final)
             sent += 1
         return sent

@@ -10,15 +10,47 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from toolverdict.core import datadir as _datadir
 from toolverdict.core import secret_key as _secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 
-env = environ.Env()
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false"}
+
+
+class _Env(environ.Env):
+    """django-environ, with a value it cannot parse reported as a configuration error
+    that names the variable (its own message names only the value)."""
+
+    def get_value(
+        self,
+        var: str,
+        cast: Any = None,
+        default: Any = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> Any:
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:
+            kind = _KINDS.get(cast, "a valid value")
+            value = os.environ.get(var)
+            raise ImproperlyConfigured(f"{var} must be {kind}, not {value!r}") from exc
+
+
+env = _Env()
+
+
+def _path(name: str, default: Path | str) -> Path:
+    """A path from the environment; set but empty counts as unset (Path("") is the working
+    directory, where nothing of ours belongs)."""
+    return Path(env(name, default="") or default)
+
+
 # An optional .env in the working directory, for people who prefer a file to exports.
 _dotenv = Path(os.environ.get("TOOLVERDICT_ENV_FILE", ".env"))
 if _dotenv.is_file():
@@ -48,7 +80,10 @@ def _renamed(name: str) -> str:
     return old if name not in os.environ and old in os.environ else name
 
 
-DATA_DIR = Path(env("TOOLVERDICT_DATA_DIR", default=str(Path.cwd() / "var"))).resolve()
+DATA_DIR = _path("TOOLVERDICT_DATA_DIR", Path.cwd() / "var").resolve()
+# Owner-only (0700): the database, the secret key and the mail outbox live here
+# (core/datadir.py; docs/operations.md, "Data at rest").
+_datadir.private_dir(DATA_DIR)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -139,7 +174,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'toolverdict.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _sqlite_path = Path(str(DATABASES["default"]["NAME"]))
+    if str(_sqlite_path) != ":memory:" and _sqlite_path.parent.is_dir():
+        # The database, its WAL and shared-memory files: owner-only (sessions live there).
+        _datadir.private_sqlite(_sqlite_path)
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
     # so concurrent writers queue on busy_timeout instead of failing with "database is
     # locked" half way through a transaction.
@@ -236,7 +274,7 @@ USE_TZ = True
 # --- static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(DATA_DIR / "staticfiles")))
+STATIC_ROOT = _path("DJANGO_STATIC_ROOT", DATA_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -261,7 +299,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # --- email ----------------------------------------------------------------------------
 # Default: a file outbox of .eml files under var/outbox, so nothing leaves the laptop.
 # Production: EMAIL_URL=smtp+tls://user:pass@host:587 (django-environ syntax).
-EMAIL_OUTBOX_DIR = Path(env("TOOLVERDICT_OUTBOX_DIR", default=str(DATA_DIR / "outbox")))
+EMAIL_OUTBOX_DIR = _path("TOOLVERDICT_OUTBOX_DIR", DATA_DIR / "outbox")
 if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
@@ -357,7 +395,7 @@ TOOLVERDICT_LOCAL_N_CTX = env.int("TOOLVERDICT_LOCAL_N_CTX", default=8192)
 TOOLVERDICT_LOCAL_THREADS = env.int("TOOLVERDICT_LOCAL_THREADS", default=0) or None
 TOOLVERDICT_LOCAL_MODEL_PATH = env("TOOLVERDICT_LOCAL_MODEL_PATH", default="") or None
 TOOLVERDICT_LOCAL_MODEL_SHA256 = env("TOOLVERDICT_LOCAL_MODEL_SHA256", default="") or None
-TOOLVERDICT_MODEL_DIR = Path(env("TOOLVERDICT_MODEL_DIR", default=str(DATA_DIR / "models")))
+TOOLVERDICT_MODEL_DIR = _path("TOOLVERDICT_MODEL_DIR", DATA_DIR / "models")
 # How the panel asks: "stepwise" (one question per call; what small models need) or
 # "whole" (one JSON review per call). Empty: each backend's own choice (local models
 # stepwise, hosted ones whole).
@@ -476,9 +514,7 @@ TOOLVERDICT_ENRICH_EVERY_DAYS = env.int("TOOLVERDICT_ENRICH_EVERY_DAYS", default
 TOOLVERDICT_ENRICH_PER_RUN = env.int("TOOLVERDICT_ENRICH_PER_RUN", default=20)
 TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.opendata.periodic.tick")
 # Where the open-data dumps are written and served from (/data/files/…).
-TOOLVERDICT_EXPORT_DIR = Path(
-    env("TOOLVERDICT_EXPORT_DIR", default=str(DATA_DIR / "export"))
-).resolve()
+TOOLVERDICT_EXPORT_DIR = _path("TOOLVERDICT_EXPORT_DIR", DATA_DIR / "export").resolve()
 # Hours between two dumps written by the periodic job.
 TOOLVERDICT_EXPORT_EVERY_HOURS = env.int("TOOLVERDICT_EXPORT_EVERY_HOURS", default=24)
 # Dumps kept in the export directory (the newest ones).

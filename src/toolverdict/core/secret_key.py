@@ -15,6 +15,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .datadir import FILE_MODE, private_dir, tighten
+
 # Keys that anyone can read in this repository's history: nothing may be signed with them.
 PUBLISHED_KEYS = frozenset({"django-insecure-toolverdict-development-key-do-not-use-in-production"})
 KEY_FILE_NAME = "secret_key"
@@ -41,7 +43,20 @@ def weakness(key: str) -> str | None:
 
 
 def _read(path: Path) -> str:
-    key = path.read_text(encoding="ascii").strip()
+    tighten(path, FILE_MODE)  # a key file copied in with a looser mode
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise SecretKeyError(
+            f"the secret key file {path} is not ASCII text (byte {exc.start}); delete it to "
+            "generate a new one (signed-in sessions and pending links then stop working) "
+            "or set DJANGO_SECRET_KEY"
+        ) from exc
+    except (IsADirectoryError, PermissionError) as exc:
+        raise SecretKeyError(
+            f"cannot read the secret key file {path}: {exc.strerror}; fix its owner and "
+            "mode (0600) or set DJANGO_SECRET_KEY"
+        ) from exc
     problem = weakness(key)
     if problem:
         raise SecretKeyError(
@@ -63,7 +78,7 @@ def load_or_create(data_dir: Path) -> str:
         return _read(path)
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     tmp = data_dir / f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
