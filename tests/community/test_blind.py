@@ -1,4 +1,5 @@
-"""Blind-first head-to-head: question first, results after voting, order drawn per reader."""
+"""Head-to-head: the question first; for a signed-in reader about to vote, the results after
+voting (blind first); for a reader who cannot vote, at once. Order drawn per reader."""
 
 from __future__ import annotations
 
@@ -21,39 +22,44 @@ pytestmark = pytest.mark.django_db
 PAIR = ("claude-4-sonnet", "smolvlm-2-5")
 PAGE = reverse("compare:pair", args=PAIR)
 VOTE = reverse("community:vote_pair", args=PAIR)
-RESULTS_CLOSED = '<details class="results" id="results">'
-RESULTS_OPEN = '<details class="results" id="results" open>'
+RESULTS = '<section class="pair-results" id="results"'
+SAVED = "Your vote is saved"
+# The pair's vote form: only a signed-in reader's box has it. With it and without SAVED,
+# the stylesheet keeps the results out of sight (blind first; the browser tests check it).
+FORM = 'name="winner"'
 
 
 def button_slugs(body: str) -> list[str]:
     return re.findall(r'<button type="submit" name="winner" value="([a-z0-9-]+)"', body)
 
 
-def test_the_question_comes_before_the_verdicts_and_the_results_start_closed(tools):
+def test_a_reader_who_cannot_vote_gets_the_question_then_the_verdicts_open(tools):
     member = create_member("other@example.com")
     cast_pair_vote(member, tools[PAIR[0]], tools[PAIR[1]], tools[PAIR[1]])
     body = Client().get(PAGE).content.decode()
     question = body.index("Which would you ship with?")
-    assert RESULTS_CLOSED in body and RESULTS_OPEN not in body
-    results = body.index(RESULTS_CLOSED)
-    # The panel figures, the community figures and the split all sit inside the results.
+    results = body.index(RESULTS)
+    # The panel figures, the community figures and the split all sit in the results, which
+    # come right after the question and open: nothing to click, nothing to answer first.
     for marker in ("Panel ship</dt>", "Community</dt>", "<strong>100%</strong> SmolVLM 2.5"):
         assert question < results < body.index(marker), marker
     assert body.index("The reviewer scorecard") > results
-    assert "Show results" in body
+    assert "<details" not in body and "<summary" not in body
+    assert "{#" not in body and "{% comment" not in body
+    assert "Sign in to vote" in body and FORM not in body and SAVED not in body
 
 
-def test_after_voting_the_reader_gets_the_results_open(member_client, member, tools):
+def test_a_signed_in_reader_answers_first_and_then_reads_the_results(member_client, tools):
     body = member_client.get(PAGE).content.decode()
-    assert RESULTS_CLOSED in body
+    assert RESULTS in body and FORM in body and SAVED not in body  # blind first
+    assert 'href="#results"' in body  # "show the results now", without voting
     assert member_client.post(VOTE, {"winner": "smolvlm-2-5"}).status_code == 302
     body = member_client.get(PAGE).content.decode()
-    assert RESULTS_OPEN in body
-    assert "Your vote is saved" in body
+    assert RESULTS in body and SAVED in body
 
 
 @pytest.mark.page_cache
-def test_the_cached_page_stays_closed_for_others_and_opens_for_the_voter(
+def test_the_cached_page_is_open_for_anonymous_readers_and_each_reader_gets_their_box(
     tools, django_capture_on_commit_callbacks, settings
 ):
     settings.TOOLVERDICT_PAGE_CACHE_TIMEOUT = 0
@@ -62,16 +68,18 @@ def test_the_cached_page_stays_closed_for_others_and_opens_for_the_voter(
     with django_capture_on_commit_callbacks(execute=True):
         cast_pair_vote(voter, tools[PAIR[0]], tools[PAIR[1]], tools[PAIR[0]])
     anonymous = Client().get(PAGE).content.decode()  # stores the page
-    assert RESULTS_CLOSED in anonymous
+    assert RESULTS in anonymous and "<strong>100%</strong> Claude 4 Sonnet" in anonymous
+    assert FORM not in anonymous and SAVED not in anonymous
     mine = Client()
     mine.force_login(voter)
     body = mine.get(PAGE).content.decode()
-    assert RESULTS_OPEN in body
+    assert FORM in body and SAVED in body
     theirs = Client()
     theirs.force_login(other)
-    assert RESULTS_CLOSED in theirs.get(PAGE).content.decode()
-    # The stored copy carries nothing of the voter.
-    assert RESULTS_CLOSED in Client().get(PAGE).content.decode()
+    body = theirs.get(PAGE).content.decode()
+    assert FORM in body and SAVED not in body
+    # The stored copy carries nothing of either reader.
+    assert Client().get(PAGE).content.decode() == anonymous
 
 
 def test_button_order_is_fixed_per_reader_and_varies_between_readers(tools):

@@ -1,4 +1,5 @@
-"""Blind first in a real browser: the question, then the results, with and without JS."""
+"""Blind first in a real browser, for a signed-in reader about to vote: the question, then
+the results, with and without JS. A reader who cannot vote sees the results at once."""
 
 from __future__ import annotations
 
@@ -35,12 +36,10 @@ def test_vote_first_then_the_results_open(
     settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
     settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
 
-    # An anonymous reader: the question first, the verdicts behind "Show results".
+    # An anonymous reader cannot vote: the question, and the verdicts open right after it.
     page.goto(live_server.url + PAGE)
     expect(page.get_by_role("heading", name="Which would you ship with?")).to_be_visible()
     cards = page.locator(".tool-card")
-    expect(cards.first).to_be_hidden()
-    page.get_by_text("Show results").click()
     expect(cards.first).to_be_visible()
     expect(page.locator(".tool-card .panel-figure").first).to_be_visible()
 
@@ -52,13 +51,13 @@ def test_vote_first_then_the_results_open(
         mine = context.new_page()
         mine.goto(live_server.url + PAGE)
         results = mine.locator("#results")
-        expect(results).not_to_have_attribute("open", "")
+        expect(results).to_be_hidden()
         buttons = mine.locator(".pair-vote button[name=winner]")
         order = [buttons.nth(i).get_attribute("value") for i in range(2)]
         assert sorted(order) == sorted(NAMES)
         mine.evaluate("window.__stillHere = true")
         buttons.nth(0).click()
-        expect(results).to_have_attribute("open", "")
+        expect(results).to_be_visible()
         expect(mine.locator(".pair-split")).to_contain_text(f"100% {NAMES[order[0]]}")
         expect(mine.locator(".pair-vote")).to_contain_text("Your vote is saved")
         assert mine.evaluate("window.__stillHere") is True  # swapped in place, no reload
@@ -70,24 +69,25 @@ def test_vote_first_then_the_results_open(
         assert (
             mine.locator(".pair-vote button[name=winner]").nth(0).get_attribute("value") == order[0]
         )
-        expect(mine.locator("#results")).to_have_attribute("open", "")
+        expect(mine.locator("#results")).to_be_visible()
     finally:
         context.close()
 
-    # Without JavaScript: "Show results" still opens, and a vote reloads with them open.
+    # Without JavaScript: "show the results now" still opens, and a vote reloads with them open.
     other = create_member("nojs@example.com")
     plain_context = chromium_browser.new_context(java_script_enabled=False)
     try:
         sign_in(plain_context, other, live_server)
         plain = plain_context.new_page()
         plain.goto(live_server.url + PAGE)
-        expect(plain.locator("#results")).not_to_have_attribute("open", "")
-        plain.get_by_text("Show results").click()
+        expect(plain.locator("#results")).to_be_hidden()
+        plain.get_by_role("link", name="show the results now").click()
         expect(plain.locator(".tool-card").first).to_be_visible()
         plain.goto(live_server.url + PAGE)
+        expect(plain.locator("#results")).to_be_hidden()
         plain.locator(".pair-vote button[name=winner]").nth(1).click()
         plain.wait_for_url(live_server.url + PAGE)
-        expect(plain.locator("#results")).to_have_attribute("open", "")
+        expect(plain.locator("#results")).to_be_visible()
         expect(plain.locator(".pair-split")).to_contain_text("2 votes")
         second = PairVote.objects.get(user=other)
         assert second.shown_first is not None and second.winner != second.shown_first
@@ -112,7 +112,7 @@ def test_a_voter_handed_the_shared_copy_gets_the_results_opened(
     claude, smol = Tool.objects.get(slug="claude-4-sonnet"), Tool.objects.get(slug="smolvlm-2-5")
     cast_pair_vote(voter, claude, smol, smol)
     anonymous = Client().get(PAGE).content.decode()
-    assert '<details class="results" id="results">' in anonymous
+    assert "Your vote is saved" not in anonymous
     sign_in(page.context, voter, live_server)
     host = live_server.url.split("//")[1].split(":")[0]
     page.context.add_cookies([{"name": "tv_member", "value": "1", "domain": host, "path": "/"}])
@@ -122,4 +122,4 @@ def test_a_voter_handed_the_shared_copy_gets_the_results_opened(
     )
     page.goto(live_server.url + PAGE)
     expect(page.locator(".pair-vote")).to_contain_text("Your vote is saved")
-    expect(page.locator("#results")).to_have_attribute("open", "")
+    expect(page.locator("#results")).to_be_visible()

@@ -22,7 +22,7 @@ def test_sign_in_vote_and_see_community_change(
     settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0
     settings.SITE_URL = live_server.url  # mailed links point at the public origin
     page.goto(live_server.url + PAGE)
-    page.get_by_text("Show results").click()  # blind first: the cards are behind it
+    # Not signed in: the verdicts are open at once.
     claude = page.locator('.tool-card[data-tool="claude-4-sonnet"]')
     figure = claude.locator(".community-figure dd")
     expect(figure).to_have_text("—")
@@ -36,7 +36,8 @@ def test_sign_in_vote_and_see_community_change(
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + PAGE)
     expect(page.get_by_role("link", name="My votes")).to_be_visible()
-    page.get_by_text("Show results").click()
+    # Signed in and not yet voted on the pair: blind first, the cards are behind this link.
+    page.get_by_role("link", name="show the results now").click()
 
     # htmx swaps the box and the figure in place: a marker on window survives.
     page.evaluate("window.__stillHere = true")
