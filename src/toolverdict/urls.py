@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("toolverdict.community.urls")),
     path("", include("toolverdict.digest.urls")),
     path("", include("toolverdict.ingest.urls")),
+    path("", include("toolverdict.enrich.urls")),  # /enrich/queue/: extracted values to review
     path("", include("toolverdict.share.urls")),
     path("", include("toolverdict.opendata.urls")),  # /data/
     path("api/", include("toolverdict.api.urls")),  # /api/openapi.json

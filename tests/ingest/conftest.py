@@ -89,6 +89,9 @@ def ingest_settings(settings):
     # The test feed server is on loopback; tests of the address guard turn this off.
     settings.TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = True
     settings.TOOLVERDICT_SUBMISSIONS_PER_HOUR = 5
+    # The entries link to made-up sites: reading them is tested with the fixture web
+    # (tests/enrich/), not here.
+    settings.TOOLVERDICT_ENRICH_ON_ARRIVAL = False
     dedupe._load_embedder.cache_clear()
     yield settings
     dedupe._load_embedder.cache_clear()

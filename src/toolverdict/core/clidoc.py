@@ -19,6 +19,7 @@ COMMANDS = (
     "panel_eval",
     "ingest",
     "check_sources",
+    "enrich",
     "export",
     "digest",
     "worker",

@@ -29,7 +29,14 @@ from django.utils import timezone
 from . import dedupe
 from .candidates import dedupe_entries, import_candidates, read_feeds, store_entries
 from .models import Feed, PipelineRun, RunStatus
-from .publishing import changed_since_last_run, choose_comparison, publish, review, run_tool_ids
+from .publishing import (
+    changed_since_last_run,
+    choose_comparison,
+    enrich,
+    publish,
+    review,
+    run_tool_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +108,12 @@ def run_pipeline(
         dedupe_entries(run, embedder)
         import_candidates(run)
         new_ids = run_tool_ids(run)
+        # The new tools' own pages first, so the panel reads their prices and licence.
+        enriched = enrich(new_ids)
         fresh = set(new_ids)
         changed = [pk for pk in changed_since_last_run(run) if pk not in fresh]
         reviewed, note = review(new_ids + changed, model=model)
+        note = "; ".join(part for part in (enriched, note) if part)[:500]
         with transaction.atomic():
             PipelineRun.objects.filter(pk=run.pk).update(
                 reviewed=reviewed, panel_note=note, stage="review"

@@ -73,6 +73,23 @@ def review(tool_ids: Sequence[int], model: Any = None) -> tuple[int, str]:
     return len(now_ids), "; ".join(notes)[:500]
 
 
+def enrich(tool_ids: Sequence[int]) -> str:
+    """Read the new tools' own pages for their prices, licence and the rest (enrich/),
+    before the panel sees them; returns a note for the run record. A failure is recorded,
+    not raised: the tools go on with what they have."""
+    if not tool_ids or not settings.TOOLVERDICT_ENRICH_ON_ARRIVAL:
+        return ""
+    from toolverdict.enrich.services import enrich_ids
+
+    try:
+        reports = enrich_ids(tool_ids)
+    except Exception as exc:  # noqa: BLE001 - recorded on the run; the pipeline goes on
+        log.exception("enrichment failed for %s", tool_ids)
+        return f"enrichment failed: {type(exc).__name__}: {str(exc)[:200]}"
+    values = sum(len(r.stored.prices) + len(r.stored.facts) for r in reports if r.stored)
+    return f"enriched {len(reports)} tool(s): {values} value(s) extracted, unreviewed"
+
+
 def run_tool_ids(run: PipelineRun) -> list[int]:
     """Tools this run brought into the catalog."""
     return list(

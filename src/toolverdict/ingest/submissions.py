@@ -23,7 +23,7 @@ from . import dedupe
 from .candidates import known_index
 from .models import DailyComparison, Submission, SubmissionStatus
 from .naming import pydantic_errors, unique_slug
-from .publishing import choose_comparison, review
+from .publishing import choose_comparison, enrich, review
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,10 @@ def reject_submission(submission: Submission, moderator: Any, note: str = "") ->
 
 
 def follow_up(tool_id: int, model: Any = None) -> tuple[int, str, list[DailyComparison]]:
-    """After an approval: the panel reviews the tool, then it gets its comparison."""
+    """After an approval: the tool's own pages are read (enrich/), the panel reviews it,
+    then it gets its comparison."""
+    enriched = enrich([tool_id])
     reviewed, note = review([tool_id], model=model)
+    note = "; ".join(part for part in (enriched, note) if part)
     made = choose_comparison([tool_id], timezone.now().date(), source="submission")
     return reviewed, note, made
