@@ -410,8 +410,8 @@ def _is_personal(request: HttpRequest) -> bool:
 MESSAGES_COOKIE = getattr(settings, "MESSAGE_COOKIE_NAME", "messages")
 PERSONAL_PART = re.compile(rb"<!--pb:([a-z]+(?::[a-z0-9-]+)?)-->.*?<!--/pb:\1-->", re.S)
 # The personal parts a page's templates put at most once: base.html's account menu and
-# messages, the page_scripts and page_bits tags, and a comparison's pair box and results.
-SINGLE_PARTS = {"nav", "messages", "scripts", "bits", "pair", "reveal"}
+# messages, the page_scripts and page_bits tags, and a comparison's pair box.
+SINGLE_PARTS = {"nav", "messages", "scripts", "bits", "pair"}
 
 Span = tuple[str, int, int]
 
@@ -440,7 +440,7 @@ def personal_parts(entry: Entry) -> tuple[Span, ...] | None:
     for match in PERSONAL_PART.finditer(body):
         name = match.group(1).decode()
         if name in SINGLE_PARTS:
-            if name in seen or (name in ("pair", "reveal") and not has_pair):
+            if name in seen or (name == "pair" and not has_pair):
                 return None
             seen.add(name)
         elif name not in tools:
@@ -521,9 +521,6 @@ def personal_body(request: HttpRequest, entry: Entry) -> bytes:
             {**context, "left": left, "right": right, "box": box},
             request=request,
         )
-        if mine is not None:
-            # Blind first: a reader who has voted on the pair gets the results open.
-            parts["reveal"] = '<details class="results" id="results" open>'
 
     # Spliced at the places recorded when the page was stored (personal_parts), so
     # nothing in the page's text decides where a reader's bits go.
