@@ -29,7 +29,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("pagecache", "panel"): "this work: the panel registers with the page cache",
     ("pagecache", "community"): "this work: the community registers with the page cache",
     ("pagecache", "digest"): "this work: the digest registers with the page cache",
-    ("pages", "share"): "this work: share adds its parts to the pages by registering",
 }
 
 

@@ -35,9 +35,9 @@ from toolverdict.catalog.models import Category, Pricing, Tool
 from toolverdict.community.conf import min_votes
 from toolverdict.community.models import Ballot, ToolVote
 from toolverdict.community.services import counted_votes
+from toolverdict.core.text import plain
 from toolverdict.panel.models import Review
 from toolverdict.panel.services import MIN_PUBLISHED_FOR_PCT
-from toolverdict.share.text import plain
 
 SORTS = {
     "name": "Name",

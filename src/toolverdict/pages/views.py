@@ -19,9 +19,8 @@ from toolverdict.ingest.origin import tool_origin
 from toolverdict.panel.dossier import build_dossier
 from toolverdict.panel.progress import panel_progress
 from toolverdict.panel.services import PanelSummary, latest_reviewed_tool_ids, panel_summaries
-from toolverdict.share import badges, seo
 
-from . import browse
+from . import browse, extras
 from .comparison import comparison
 
 
@@ -102,7 +101,6 @@ def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
     rivals = list(
         tool.category.tools.filter(is_published=True).exclude(pk=tool.pk).order_by("name")[:6]
     )
-    badge_path = reverse("share:badge", args=[tool.slug])
     facts = list(tool.facts.all())
     prices = list(tool.price_points.all())
     statuses = statuses_for([f.source_url for f in facts] + [p.source_url for p in prices])
@@ -117,15 +115,9 @@ def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "community": community,
             "rivals": rivals,
             "origin": tool_origin(tool),
-            "json_ld": seo.tool_json_ld(tool, summary, community),
-            "share_image": seo.tool_image_path(tool.slug),
-            "share_image_alt": f"{tool.name}: panel ship, community and entry price",
-            "badge_path": badge_path,
-            "badge_width": badges.badge_size(summary, community)[0],
-            "badge_snippets": badges.embed_snippets(
-                tool, seo.absolute(tool.get_absolute_url()), seo.absolute(badge_path)
-            ),
             "facts": [(f, statuses[f.source_url]) for f in facts],
+            # The share tags, JSON-LD and badge: share's, registered in share/page_extras.py.
+            **extras.extra_context("tool", tool=tool, summary=summary, community=community),
         },
     )
 
@@ -175,14 +167,8 @@ def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
         raise Http404("No such tool")
     if (first, second) != (a, b):
         return redirect("compare:pair", a=first, b=second, permanent=True)
-    sides = [(s.tool, s.panel, s.community) for s in page.sides]
     return render(
         request,
         "pages/compare.html",
-        {
-            "page": page,
-            "json_ld": seo.pair_json_ld(sides),
-            "share_image": seo.pair_image_path(first, second),
-            "share_image_alt": f"{page.title}: both cards with the panel's verdicts",
-        },
+        {"page": page, **extras.extra_context("pair", page=page, first=first, second=second)},
     )

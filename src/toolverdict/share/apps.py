@@ -1,3 +1,5 @@
+"""Discovery and sharing: robots.txt, the sitemap, share images, badges, JSON-LD."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,6 @@ class ShareConfig(AppConfig):
     name = "toolverdict.share"
     label = "share"
     verbose_name = "Sharing and discovery"
+
+    def ready(self) -> None:
+        from . import page_extras  # noqa: F401 - registers share's parts of the pages
