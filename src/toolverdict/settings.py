@@ -364,12 +364,18 @@ LOGGING = {
 # See docs/panel.md.
 TOOLVERDICT_PANEL_MODEL = env("TOOLVERDICT_PANEL_MODEL", default="local")
 TOOLVERDICT_OPENAI_BASE_URL = env("TOOLVERDICT_OPENAI_BASE_URL", default="") or None
-# Periodic jobs run by `toolverdict scheduler` (and `toolverdict up`). Each is a dotted
-# path to a function taking no arguments that reads due-ness from the database, so a
-# missed or doubled tick is harmless. Apps append theirs here.
-TOOLVERDICT_PERIODIC_JOBS: list[str] = []
+# Seconds between two runs of the periodic jobs by `toolverdict scheduler` (and `up`).
+# The jobs are not listed here: each app's periodic.py registers its own
+# (core/scheduling.py).
 TOOLVERDICT_SCHEDULER_INTERVAL = env.int("TOOLVERDICT_SCHEDULER_INTERVAL", default=60)
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.core.recovery.tick")  # dead workers' tasks
+# Task workers (core/heartbeat.py, core/recovery.py; docs/operations.md): seconds between
+# heartbeats, the age of the last beat that makes a worker dead (never under three
+# beats), deaths of its workers before a task is failed, and how long a task claimed by a
+# plain `db_worker` (no heartbeat) runs before it counts as lost.
+TOOLVERDICT_WORKER_HEARTBEAT = env.float("TOOLVERDICT_WORKER_HEARTBEAT", default=10.0)
+TOOLVERDICT_WORKER_STALE_AFTER = env.float("TOOLVERDICT_WORKER_STALE_AFTER", default=60.0)
+TOOLVERDICT_TASK_MAX_ATTEMPTS = env.int("TOOLVERDICT_TASK_MAX_ATTEMPTS", default=3)
+TOOLVERDICT_TASK_ORPHAN_AFTER = env.float("TOOLVERDICT_TASK_ORPHAN_AFTER", default=3 * 3600.0)
 TOOLVERDICT_STARTER_CATALOG = BASE_DIR / "catalog" / "data" / "starter.toml"
 
 # --- digest (weekly email; see docs/digest.md) ---------------------------------------
@@ -384,7 +390,6 @@ TOOLVERDICT_DIGEST_MAX_ATTEMPTS = env.int("TOOLVERDICT_DIGEST_MAX_ATTEMPTS", def
 TOOLVERDICT_DIGEST_RETRY_BASE = env.float("TOOLVERDICT_DIGEST_RETRY_BASE", default=30.0)
 # A sender holds a lease on its issue; another sender may take over after this many seconds.
 TOOLVERDICT_DIGEST_LEASE_SECONDS = env.int("TOOLVERDICT_DIGEST_LEASE_SECONDS", default=120)
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.digest.periodic.tick")
 
 # --- panel (the AI reviewer panel; see docs/panel.md) -----------------------------------
 # Local backend: context size and threads for the local model, where assembled model
@@ -420,6 +425,9 @@ TOOLVERDICT_PERSONAS_DIR = env("TOOLVERDICT_PERSONAS_DIR", default="") or None
 TOOLVERDICT_PANEL_FIRST = env.list(
     "TOOLVERDICT_PANEL_FIRST", default=["claude-4-sonnet", "smolvlm-2-5"]
 )
+# The panel's periodic job leaves a tool whose review task finished this many seconds ago
+# alone (a failing tool is not retried every minute; panel/periodic.py).
+TOOLVERDICT_PANEL_RETRY_AFTER = env.float("TOOLVERDICT_PANEL_RETRY_AFTER", default=900.0)
 
 # --- community: sign-in by emailed link, votes, rankings (docs/community.md) ----------
 # django-sesame signs the one-time sign-in links; see docs/decisions.md for why.
@@ -467,10 +475,8 @@ TOOLVERDICT_COMMUNITY_INTERVAL_METHOD = env(
 TOOLVERDICT_COMMUNITY_BOOTSTRAP_RESAMPLES = env.int(
     "TOOLVERDICT_COMMUNITY_BOOTSTRAP_RESAMPLES", default=1000
 )
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.community.periodic.prune_unconfirmed_accounts")
 
 # --- ingest: feeds, submissions, the daily pipeline (docs/ingest.md) -------------------
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.periodic.tick")
 TOOLVERDICT_INGEST_HOUR = env.int("TOOLVERDICT_INGEST_HOUR", default=6)  # UTC
 TOOLVERDICT_INGEST_TIMEOUT = env.float("TOOLVERDICT_INGEST_TIMEOUT", default=10.0)
 TOOLVERDICT_INGEST_MAX_BYTES = env.int("TOOLVERDICT_INGEST_MAX_BYTES", default=2_000_000)
@@ -491,7 +497,6 @@ LOGGING["loggers"]["sentence_transformers"] = {"level": "WARNING"}
 
 # --- source checks and open data (docs/catalog.md, docs/data.md) -----------------------
 # Fetches use the ingest's address guard (TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES).
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.ingest.periodic.check_sources")
 TOOLVERDICT_SOURCES_TIMEOUT = env.float("TOOLVERDICT_SOURCES_TIMEOUT", default=10.0)
 TOOLVERDICT_SOURCES_MAX_BYTES = env.int("TOOLVERDICT_SOURCES_MAX_BYTES", default=5_000_000)
 # Seconds from one answer to the next request to the same host, and hosts checked at once.
@@ -504,7 +509,6 @@ TOOLVERDICT_SOURCES_RECHECK_DAYS = env.int("TOOLVERDICT_SOURCES_RECHECK_DAYS", d
 TOOLVERDICT_SOURCES_PER_RUN = env.int("TOOLVERDICT_SOURCES_PER_RUN", default=100)
 # --- enrichment from tools' own pages (docs/enrich.md) ---------------------------------
 # Fetches use the ingest's address guard (TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES).
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.enrich.periodic.tick")
 TOOLVERDICT_ENRICH_ON_ARRIVAL = env.bool("TOOLVERDICT_ENRICH_ON_ARRIVAL", default=True)
 TOOLVERDICT_ENRICH_TIMEOUT = env.float("TOOLVERDICT_ENRICH_TIMEOUT", default=10.0)
 TOOLVERDICT_ENRICH_MAX_BYTES = env.int("TOOLVERDICT_ENRICH_MAX_BYTES", default=2_000_000)
@@ -512,7 +516,6 @@ TOOLVERDICT_ENRICH_HOST_INTERVAL = env.float("TOOLVERDICT_ENRICH_HOST_INTERVAL",
 TOOLVERDICT_ENRICH_MAX_PAGES = env.int("TOOLVERDICT_ENRICH_MAX_PAGES", default=5)
 TOOLVERDICT_ENRICH_EVERY_DAYS = env.int("TOOLVERDICT_ENRICH_EVERY_DAYS", default=7)
 TOOLVERDICT_ENRICH_PER_RUN = env.int("TOOLVERDICT_ENRICH_PER_RUN", default=20)
-TOOLVERDICT_PERIODIC_JOBS.append("toolverdict.opendata.periodic.tick")
 # Where the open-data dumps are written and served from (/data/files/…).
 TOOLVERDICT_EXPORT_DIR = _path("TOOLVERDICT_EXPORT_DIR", DATA_DIR / "export").resolve()
 # Hours between two dumps written by the periodic job.

@@ -1,6 +1,7 @@
 """Work recovery: heartbeats, requeueing a dead worker's task, the fence, the backlog job.
 
-The in-process tests drive core/recovery.py against hand-made queue rows; the integration
+The in-process tests drive core/recovery.py, core/heartbeat.py and the panel's backlog job
+(panel/periodic.py) against hand-made queue rows; the integration
 tests at the end run real `toolverdict worker` processes and kill them with SIGKILL and
 SIGTERM.
 """
@@ -24,11 +25,15 @@ from django_tasks_db.models import DBTaskResult
 
 from toolverdict.catalog.models import Fact, Tool
 from toolverdict.core import recovery
+from toolverdict.core.heartbeat import HandedBack, Heartbeat
+from toolverdict.core.scheduling import periodic_jobs
+from toolverdict.core.workerconf import conf
 from toolverdict.core.models import TaskRecovery, WorkerHeartbeat
 from toolverdict.ingest.models import PipelineRun, RunStatus
 from toolverdict.ingest.pipeline import claim_run
 from toolverdict.ingest.tasks import run_daily_pipeline
 from toolverdict.panel.models import Review
+from toolverdict.panel import periodic as panel_periodic
 from toolverdict.panel.services import review_tools
 from toolverdict.panel.tasks import outdated_tool_ids, queue_backlog, review_tool
 
@@ -79,14 +84,18 @@ def status(row: DBTaskResult) -> str:
 # --- settings -------------------------------------------------------------------------
 
 
-def test_the_recovery_job_is_registered_with_the_scheduler(settings):
-    assert "toolverdict.core.recovery.tick" in settings.TOOLVERDICT_PERIODIC_JOBS
+def test_the_recovery_job_runs_first_and_the_panels_backlog_after_it():
+    """Registered by core's and the panel's periodic.py; recovery first, so a requeued
+    review is not queued a second time by the backlog job."""
+    names = [name for name, _job in periodic_jobs()]
+    assert names[0] == "toolverdict.core.recovery.tick"
+    assert names.index("toolverdict.panel.periodic.tick") > 0
 
 
 def test_stale_threshold_is_at_least_three_beats(settings):
     settings.TOOLVERDICT_WORKER_HEARTBEAT = 10
     settings.TOOLVERDICT_WORKER_STALE_AFTER = 12  # too close: a slow beat would look dead
-    c = recovery.conf()
+    c = conf()
     assert c.stale_after == 30
     assert c.lease == 20  # a worker trusts its last beat one beat less than others wait
 
@@ -198,8 +207,8 @@ class Died(Exception):
     pass
 
 
-def heartbeat(worker_id: str = "hb") -> recovery.Heartbeat:
-    beat = recovery.Heartbeat(worker_id, "*")
+def heartbeat(worker_id: str = "hb") -> Heartbeat:
+    beat = Heartbeat(worker_id, "*")
 
     def die(reason: str) -> None:
         raise Died(reason)
@@ -231,7 +240,7 @@ def test_the_fence_refuses_queries_once_the_lease_is_unconfirmed(fast):
             Tool.objects.count()
         beat.confirmed = time.monotonic()
         beat.handing_back = True
-        with pytest.raises(recovery.HandedBack):
+        with pytest.raises(HandedBack):
             Tool.objects.count()
 
 
@@ -240,7 +249,7 @@ def test_the_local_lease_ends_a_beat_before_others_may_declare_the_worker_dead(s
     database's latency: stale_after - lease == one beat interval of margin."""
     settings.TOOLVERDICT_WORKER_HEARTBEAT = 10
     settings.TOOLVERDICT_WORKER_STALE_AFTER = 60
-    c = recovery.conf()
+    c = conf()
     assert c.stale_after - c.lease == c.heartbeat
 
 
@@ -378,13 +387,16 @@ def test_the_job_recovers_then_queues_and_says_so(fast, starter_catalog):
     worker("dead", beat_ago=10)
     first = Tool.objects.order_by("pk").first()
     running(review_tool, first.pk, worker_id="dead")
+    # The scheduler's order: core's recovery, then the panel's backlog.
     line = recovery.tick()
-    assert line.startswith("recovery: 1 lost worker(s), 1 task(s) requeued, 0 failed")
+    assert line == "recovery: 1 lost worker(s), 1 task(s) requeued, 0 failed"
     total = Tool.objects.published().count()
-    assert f"{total - 1} tool(s) queued" in line  # the requeued one is not queued twice
+    # The requeued one is not queued twice.
+    assert panel_periodic.tick() == f"panel: {total - 1} tool(s) queued"
     tasks = DBTaskResult.objects.filter(task_path=review_tool.module_path)
     assert tasks.count() == total
-    assert "0 tool(s) queued" in recovery.tick()
+    assert recovery.tick().startswith("recovery: 0 lost worker(s)")
+    assert panel_periodic.tick() == "panel: 0 tool(s) queued"
 
 
 # --- real processes -------------------------------------------------------------------

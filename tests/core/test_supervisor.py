@@ -156,7 +156,6 @@ def test_sigint_stops_the_supervisor_and_its_children():
 def test_up_runs_gunicorn_and_only_the_dev_flag_runs_the_development_server(settings):
     from toolverdict.core.management.commands.up import Command
 
-    settings.TOOLVERDICT_PERIODIC_JOBS = ["toolverdict.core.recovery.tick"]
     children = Command().children("0.0.0.0:9000", False, False, 3, 2, 12.0)
     names = [c.name for c in children]
     assert names == ["web server", "task worker 1", "task worker 2", "scheduler"]

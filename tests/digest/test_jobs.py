@@ -106,9 +106,9 @@ def test_stalled_send_is_resumed_once(fresh_tool, django_capture_on_commit_callb
 
 
 def test_tick_is_registered_with_the_scheduler():
-    from django.conf import settings
+    from toolverdict.core.scheduling import periodic_jobs
 
-    assert "toolverdict.digest.periodic.tick" in settings.TOOLVERDICT_PERIODIC_JOBS
+    assert "toolverdict.digest.periodic.tick" in dict(periodic_jobs())
 
 
 def test_addresses_never_confirmed_are_forgotten_after_30_days():

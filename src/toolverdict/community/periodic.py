@@ -11,11 +11,14 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from toolverdict.core.scheduling import periodic_job
+
 # Asking for a sign-in link creates the account before the address is proven; accounts
 # whose link was never followed are removed after this long.
 UNCONFIRMED_ACCOUNT_TTL = timedelta(days=2)
 
 
+@periodic_job
 def prune_unconfirmed_accounts() -> int:
     """Delete never-confirmed accounts with no votes, no password and no staff rights."""
     cutoff = timezone.now() - UNCONFIRMED_ACCOUNT_TTL

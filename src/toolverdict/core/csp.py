@@ -5,7 +5,7 @@ HTML gets TOOLVERDICT_CSP: scripts only from our own origin (the pages load htmx
 its indicator <style>, and a few templates and the admin use style attributes), no
 plugins, no framing. Everything else (JSON, feeds, files) gets TOOLVERDICT_CSP_NON_HTML,
 which lets nothing load. An empty setting sends no header; a header a view set itself is
-left alone.
+left alone. Both policies' defaults are written once, in settings.py.
 """
 
 from __future__ import annotations
@@ -14,13 +14,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-
-DEFAULT_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-DEFAULT_NON_HTML_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 class ContentSecurityPolicyMiddleware:
@@ -33,9 +26,9 @@ class ContentSecurityPolicyMiddleware:
             return response
         content_type = response.get("Content-Type", "")
         if content_type.split(";", 1)[0].strip().lower() == "text/html":
-            policy = getattr(settings, "TOOLVERDICT_CSP", DEFAULT_POLICY)
+            policy = settings.TOOLVERDICT_CSP
         else:
-            policy = getattr(settings, "TOOLVERDICT_CSP_NON_HTML", DEFAULT_NON_HTML_POLICY)
+            policy = settings.TOOLVERDICT_CSP_NON_HTML
         if policy:
             response["Content-Security-Policy"] = policy
         return response

@@ -1,31 +1,28 @@
 """Work that a dead process left behind is found from the database state and run again.
 
-Three parts (docs/operations.md, "When a process dies", has the operator's view):
+docs/operations.md ("When a process dies", "Long jobs that survive a crash") has the
+operator's view; the parts:
 
-- **Heartbeats.** Each ``toolverdict worker`` process has a ``WorkerHeartbeat`` row and
-  moves its ``beat_at`` every ``TOOLVERDICT_WORKER_HEARTBEAT`` seconds from a background
-  thread. A worker whose beat is older than ``TOOLVERDICT_WORKER_STALE_AFTER`` (at least
-  three beats) is dead: killed, frozen, or cut off from the database.
-- **Recovery** (:func:`recover_lost_tasks`, run by the periodic job :func:`tick` and when a
-  worker starts). In one transaction, under a lock that lets one recoverer in at a time,
-  it marks the stale workers ``lost`` and puts each ``RUNNING`` task of a lost or stopped
-  worker back to ``READY`` in place (same task id), or fails it once its workers died
-  ``TOOLVERDICT_TASK_MAX_ATTEMPTS`` times (a task that kills its worker must not kill
-  workers forever). A task's own state elsewhere (the day's ingest run) is released in
-  the same transaction by the hook its module registered with :func:`on_release`.
-- **The fence: never twice at once.** A worker may only touch the database while its
-  lease is confirmed: every query of the task's thread first checks that the last beat
-  that reached the database was sent less than ``STALE_AFTER - HEARTBEAT`` seconds ago
-  (by the local monotonic clock, measured from *before* the beat was sent), and a worker
-  whose beat finds its row marked ``lost`` exits at once. Recovery only declares a worker
-  lost once its last beat is ``STALE_AFTER`` old, so by then the worker has already
-  stopped issuing queries for a whole beat interval: a frozen worker that wakes up
-  exits instead of writing. What a stray write could still be (a commit in flight at
-  that instant) is harmless by construction: reviews are keyed by their inputs under a
-  unique constraint and written in one transaction, a digest message is claimed by a
-  conditional UPDATE before it is sent, and the ingest stages are idempotent. A worker
-  also only records a task's result while the task row still names it as the worker
-  running it (``toolverdict.core.management.commands.worker``).
+- **Heartbeats and the fence** (core/heartbeat.py): each ``toolverdict worker`` keeps a
+  ``WorkerHeartbeat`` row fresh and stops touching the database one beat before others
+  may declare it dead.
+- **Recovery** (:func:`recover_lost_tasks`, run by the periodic job :func:`tick`, when a
+  worker starts, and every ``STALE_AFTER`` seconds in every worker). In one transaction,
+  under a lock that lets one recoverer in at a time, it marks the stale workers ``lost``
+  and puts each ``RUNNING`` task of a lost or stopped worker back to ``READY`` in place
+  (same task id), or fails it once its workers died ``TOOLVERDICT_TASK_MAX_ATTEMPTS``
+  times (a task that kills its worker must not kill workers forever). A task's own state
+  elsewhere (the day's ingest run) is released in the same transaction by the hook its
+  module registered with :func:`on_release`.
+- **Liveness of a task** (:func:`task_alive`): whether another live worker runs a given
+  task now, the question a long job asks before taking over work that looks stuck.
+
+What a stray write could still be (a commit in flight at the instant a worker is declared
+lost) is harmless by construction: reviews are keyed by their inputs under a unique
+constraint and written in one transaction, a digest message is claimed by a conditional
+UPDATE before it is sent, and the ingest stages are idempotent. A worker also only
+records a task's result while the task row still names it as the worker running it
+(``toolverdict.core.management.commands.worker``).
 
 Tasks claimed by a plain ``db_worker`` (no heartbeat row) are treated as lost once they
 have been running ``TOOLVERDICT_TASK_ORPHAN_AFTER`` seconds, a long bound, as nothing
@@ -35,27 +32,19 @@ tells whether their worker lives: run ``toolverdict worker``.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
-import time
-import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, Q, Value
-from django.db.models.functions import Now
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-log = logging.getLogger(__name__)
+from .dbclock import db_before, db_now, exclusive
+from .workerconf import conf
 
-# Exit status of a worker that found itself declared lost, or could not confirm its lease.
-EXIT_LOST = 75
+log = logging.getLogger(__name__)
 
 
 class WorkerLost(RuntimeError):
@@ -67,195 +56,6 @@ WORKER_LOST = f"{__name__}.WorkerLost"
 # for this long (it may be what kills them).
 GIVEN_UP_HOLD = 24 * 3600
 
-
-class HandedBack(BaseException):  # noqa: N818 - a control-flow signal, like SystemExit
-    """Raised in a task's thread once its worker is handing the task back: unwinds it
-    (rolling back any open transaction) without recording anything."""
-
-
-# --- settings ---------------------------------------------------------------------------
-
-
-def _setting(name: str, default: float) -> float:
-    """A number from settings, else from the environment, else the default."""
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name) or None
-    return float(value) if value is not None else float(default)
-
-
-@dataclass(frozen=True)
-class Conf:
-    heartbeat: float  # seconds between beats
-    stale_after: float  # a beat this old means the worker is dead
-    max_attempts: int  # runs of one task whose worker died, before it is failed
-    orphan_after: float  # tasks of workers without heartbeats: lost after this long
-    retry_after: float  # the periodic job leaves a tool reviewed this recently alone
-
-    @property
-    def lease(self) -> float:
-        """How long a worker trusts its last confirmed beat (one beat short of stale)."""
-        return self.stale_after - self.heartbeat
-
-
-def conf() -> Conf:
-    heartbeat = max(0.05, _setting("TOOLVERDICT_WORKER_HEARTBEAT", 10))
-    # At least three beats: a slow beat or two must never make a live worker look dead.
-    stale = max(_setting("TOOLVERDICT_WORKER_STALE_AFTER", 60), 3 * heartbeat)
-    return Conf(
-        heartbeat=heartbeat,
-        stale_after=stale,
-        max_attempts=max(1, int(_setting("TOOLVERDICT_TASK_MAX_ATTEMPTS", 3))),
-        orphan_after=max(stale, _setting("TOOLVERDICT_TASK_ORPHAN_AFTER", 3 * 3600)),
-        retry_after=max(0.0, _setting("TOOLVERDICT_PANEL_RETRY_AFTER", 900)),
-    )
-
-
-# --- time and locks ---------------------------------------------------------------------
-
-
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def db_now() -> Any:
-    """The database's clock on PostgreSQL (no skew between machines), else this one's."""
-    return Now() if _is_postgres() else timezone.now()
-
-
-def db_before(seconds: float) -> Any:
-    """``db_now()`` minus ``seconds``, usable in a filter."""
-    if _is_postgres():
-        return ExpressionWrapper(
-            Now() - Value(timedelta(seconds=seconds)), output_field=DateTimeField()
-        )
-    return timezone.now() - timedelta(seconds=seconds)
-
-
-@contextmanager
-def exclusive(name: str) -> Iterator[None]:
-    """A transaction that one process at a time holds for ``name``.
-
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: the site's transactions begin
-    IMMEDIATE (settings), which takes the database's write lock at BEGIN.
-    """
-    with transaction.atomic():
-        if _is_postgres():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
-        yield
-
-
-# --- heartbeats -------------------------------------------------------------------------
-
-
-def worker_identity() -> tuple[str, int]:
-    return socket.gethostname()[:255], os.getpid()
-
-
-class Heartbeat:
-    """A worker's beat, from a daemon thread, and the fence its task thread checks.
-
-    ``fence`` is a database execute wrapper: installed on the task thread's connection,
-    it lets a query through only while the lease is confirmed, and ends the process
-    otherwise (the task is then recovered elsewhere). ``die`` is replaceable for tests.
-    """
-
-    def __init__(self, worker_id: str, queues: str = "", config: Conf | None = None) -> None:
-        self.worker_id = worker_id
-        self.queues = queues[:200]
-        self.conf = config or conf()
-        self.confirmed = time.monotonic()
-        self.fenced = False  # set when this worker must not touch the database any more
-        self.handing_back = False  # set while a stopping worker hands its task back
-        self.stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # The row ----------------------------------------------------------------------------
-
-    def register(self) -> None:
-        from .models import WorkerHeartbeat
-
-        host, pid = worker_identity()
-        sent = time.monotonic()
-        now = db_now()
-        WorkerHeartbeat.objects.update_or_create(
-            worker_id=self.worker_id,
-            defaults={
-                "host": host,
-                "pid": pid,
-                "queues": self.queues,
-                "started_at": now,
-                "beat_at": now,
-                "stopped_at": None,
-                "lost_at": None,
-            },
-        )
-        self.confirmed = sent
-
-    def beat(self) -> bool:
-        """Move ``beat_at``; False (and the process ends) when declared lost."""
-        from .models import WorkerHeartbeat
-
-        sent = time.monotonic()
-        moved = WorkerHeartbeat.objects.filter(
-            worker_id=self.worker_id, lost_at__isnull=True, stopped_at__isnull=True
-        ).update(beat_at=db_now())
-        if not moved:
-            if self.stopped.is_set():  # this worker is stopping: its own row says so
-                return False
-            self.die("declared lost by the recovery step (its beat was stale)")
-            return False
-        self.confirmed = sent
-        return True
-
-    def stop(self) -> None:
-        """Mark the row stopped (its remaining tasks are recovered without waiting)."""
-        from .models import WorkerHeartbeat
-
-        self.stopped.set()
-        try:
-            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).update(stopped_at=db_now())
-        except DatabaseError:
-            log.warning("could not mark worker %s stopped", self.worker_id, exc_info=True)
-
-    # The thread -------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self.stopped.wait(self.conf.heartbeat):
-            try:
-                close_old_connections()
-                self.beat()
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease decides
-                log.warning("worker %s: heartbeat failed", self.worker_id, exc_info=True)
-            if self.expired():
-                self.die(f"no heartbeat reached the database for {self.conf.lease:.0f} s")
-        connection.close()
-
-    # The fence --------------------------------------------------------------------------
-
-    def expired(self) -> bool:
-        return time.monotonic() - self.confirmed > self.conf.lease
-
-    def fence(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if self.handing_back:
-            raise HandedBack
-        if self.fenced or self.expired():
-            self.die("lease not confirmed: refusing to write for a task another may run")
-        return execute(sql, params, many, context)
-
-    def die(self, reason: str) -> None:
-        self.fenced = True
-        log.critical("worker %s exits: %s", self.worker_id, reason)
-        logging.shutdown()
-        os._exit(EXIT_LOST)
-
-
-# --- recovery ---------------------------------------------------------------------------
 
 ReleaseHook = Callable[[list, dict, bool], None]
 _release_hooks: dict[str, ReleaseHook] = {}
@@ -464,16 +264,25 @@ def task_alive(task: Any, *args: Any) -> bool:
     return False
 
 
-def live_workers() -> list[Any]:
-    """Heartbeat rows of the workers alive now."""
-    from .models import WorkerHeartbeat
+def recently_given_up(task: Any, *, at_least: float = 0.0) -> list[Any]:
+    """The ``args_kwargs`` of ``task``'s runs failed because their workers kept dying, in
+    the last day (or ``at_least`` seconds, if longer): such work may be what kills
+    workers, so whoever queues it again waits that long."""
+    from django.apps import apps
 
+    if not apps.is_installed("django_tasks_db"):
+        return []
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    since = timezone.now() - timedelta(seconds=max(at_least, GIVEN_UP_HOLD))
     return list(
-        WorkerHeartbeat.objects.filter(
-            stopped_at__isnull=True,
-            lost_at__isnull=True,
-            beat_at__gte=db_before(conf().stale_after),
-        )
+        DBTaskResult.objects.filter(
+            task_path=task.module_path,
+            status=TaskResultStatus.FAILED,
+            exception_class_path=WORKER_LOST,
+            finished_at__gte=since,
+        ).values_list("args_kwargs", flat=True)
     )
 
 
@@ -490,32 +299,14 @@ def prune(days: int = 7) -> int:
 
 # --- the periodic job -------------------------------------------------------------------
 
-# Complete panels checked for outdated inputs per run: a large catalog is covered over
-# several minutes instead of building every dossier every minute.
-OUTDATED_BATCH = 500
 
-
-def recover(*, retry_after: float | None = None) -> str:
-    """Recover lost tasks, then queue every tool whose current reviews are missing,
-    failed or outdated and that has no live task. Returns a line for the logs."""
+def recover() -> str:
+    """Recover lost tasks and forget old heartbeat rows. Returns a line for the logs."""
     recovered = recover_lost_tasks()
-    parts = [str(recovered)]
-    try:
-        from toolverdict.panel.tasks import queue_backlog
-
-        backlog = queue_backlog(
-            outdated=True,
-            retry_after=conf().retry_after if retry_after is None else retry_after,
-            outdated_batch=OUTDATED_BATCH,
-        )
-        parts.append(f"{backlog.queued} tool(s) queued for the panel")
-    except Exception:  # noqa: BLE001 - recovery of tasks stands on its own
-        log.exception("could not queue the panel's backlog")
-        parts.append("panel backlog: error")
     prune()
-    return "recovery: " + "; ".join(parts)
+    return f"recovery: {recovered}"
 
 
 def tick() -> str:
-    """The periodic job (``TOOLVERDICT_PERIODIC_JOBS``)."""
+    """The periodic job (registered in core/periodic.py)."""
     return recover()

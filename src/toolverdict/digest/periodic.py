@@ -11,6 +11,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from toolverdict.core.scheduling import periodic_job
+
 from .compose import compose_issue, week_bounds
 from .models import DigestSettings, Issue
 from .sending import resume_if_stalled, start_sending
@@ -22,6 +24,7 @@ def due_moment(iso_year: int, iso_week: int, config: DigestSettings) -> dt.datet
     return start + dt.timedelta(days=config.send_weekday - 1, hours=config.send_hour_utc)
 
 
+@periodic_job
 def tick(now: dt.datetime | None = None) -> str:
     """Compose this week's issue once it is due, then send whatever is approved."""
     now = now or timezone.now()

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from toolverdict.catalog.models import Tool
+from toolverdict.core.scheduling import periodic_job
 
 from .models import Enrichment
 from .tasks import enrich_claimed
@@ -47,6 +48,7 @@ def claim_due(now: dt.datetime, limit: int | None = None) -> list[int]:
     return ids
 
 
+@periodic_job
 def tick(now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     ids = claim_due(now)

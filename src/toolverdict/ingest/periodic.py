@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from toolverdict.catalog.sources import claim_due, sync_sources
+from toolverdict.core.scheduling import periodic_job
 
 from .models import PipelineRun, RunStatus
 from .pipeline import get_run
@@ -62,6 +63,7 @@ def _claim(run: PipelineRun, now: dt.datetime) -> bool:
     return bool(claimed)
 
 
+@periodic_job
 def tick(now: dt.datetime | None = None) -> str:
     """Queue the day's pipeline if it is due, and retry recent failed days that have
     attempts left; returns what it found, for the scheduler log."""
@@ -90,6 +92,7 @@ def tick(now: dt.datetime | None = None) -> str:
     return report
 
 
+@periodic_job
 def check_sources(now: dt.datetime | None = None) -> str:
     """Claim the sources due a check (never checked, or not for
     ``TOOLVERDICT_SOURCES_RECHECK_DAYS``) and queue one task that checks them; one batch

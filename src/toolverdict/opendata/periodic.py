@@ -11,11 +11,13 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from toolverdict.core.scheduling import periodic_job
 from toolverdict.pagecache.versions import invalidate
 
 from .export import FORMATS, dumps, prune, write_dump
 
 
+@periodic_job
 def tick(now: dt.datetime | None = None) -> str:
     """Write a JSON and a CSV dump once the newest is ``TOOLVERDICT_EXPORT_EVERY_HOURS``
     old; keep the newest ``TOOLVERDICT_EXPORT_KEEP`` of each format."""

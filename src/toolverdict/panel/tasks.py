@@ -42,7 +42,7 @@ def first_tool_ids(tool_ids: Iterable[int] | None = None) -> list[int]:
     """Ids of the ``TOOLVERDICT_PANEL_FIRST`` tools (among ``tool_ids``), in setting order."""
     from toolverdict.catalog.models import Tool
 
-    slugs = list(getattr(settings, "TOOLVERDICT_PANEL_FIRST", ()) or ())
+    slugs = list(settings.TOOLVERDICT_PANEL_FIRST)
     if not slugs:
         return []
     tools = Tool.objects.filter(slug__in=slugs)
@@ -116,12 +116,13 @@ def queue_backlog(
     :func:`outdated_tool_ids`). ``retry_after``: leave alone a tool whose review task
     finished less than that many seconds ago (a periodic caller must not retry a failing
     tool every minute). Two callers at once queue each tool once: the queue is read and
-    written under one lock (``core.recovery.exclusive``).
+    written under one lock (``core.dbclock.exclusive``).
     """
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    from toolverdict.core.recovery import GIVEN_UP_HOLD, WORKER_LOST, exclusive
+    from toolverdict.core.dbclock import exclusive
+    from toolverdict.core.recovery import recently_given_up
 
     from .progress import persona_slugs, tools_with_review_counts
 
@@ -148,14 +149,8 @@ def queue_backlog(
         ).values_list("args_kwargs", flat=True)
         done_lately = {queued_tool_id(a) for a in recent}
         # A task given up because its workers kept dying may be what killed them: a day.
-        held = timezone.now() - timedelta(seconds=max(retry_after, GIVEN_UP_HOLD))
         done_lately |= {
-            queued_tool_id(a)
-            for a in tasks.filter(
-                status=TaskResultStatus.FAILED,
-                exception_class_path=WORKER_LOST,
-                finished_at__gte=held,
-            ).values_list("args_kwargs", flat=True)
+            queued_tool_id(a) for a in recently_given_up(review_tool, at_least=retry_after)
         }
         todo = [pk for pk in todo if pk not in done_lately]
     with exclusive("toolverdict.panel.backlog"):

@@ -1,8 +1,9 @@
 """`toolverdict up`: the main job on one machine, as a supervisor.
 
-Migrates, imports the starter catalog, queues the panel for every tool still to be
-reviewed (the seed comparison's two tools first, see ``TOOLVERDICT_PANEL_FIRST``), then
-supervises three kinds of child process (core/supervisor.py):
+Migrates, imports the starter catalog, sends ``up_starting`` (core/signals.py), on which
+the apps resume their own work (the panel queues every tool still to be reviewed, the seed
+comparison's two tools first, and says how far it has got), then supervises three kinds
+of child process (core/supervisor.py):
 
 - the web server: gunicorn (``--dev``: Django's development server with autoreload);
 - the task worker(s): ``toolverdict worker``, which runs those reviews, the digest and the
@@ -20,10 +21,11 @@ from __future__ import annotations
 import logging
 import sys
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from toolverdict.core.scheduling import periodic_jobs
+from toolverdict.core.signals import up_starting
 from toolverdict.core.supervisor import Child, Supervisor
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class Command(BaseCommand):
         self.stdout.write("database ready")
         if not no_import:
             call_command("import", starter=True, stdout=self.stdout, stderr=self.stderr)
-        self.queue_panel()
+        self.announce_start()
         children = self.children(addr, no_worker, dev, web_workers, workers, grace)
         self.stdout.write(f"serving http://{addr}/" + (" (development server)" if dev else ""))
         self.stdout.flush()
@@ -121,26 +123,18 @@ class Command(BaseCommand):
                 children.append(
                     Child(name, [*base, "worker", "--queue-name", "*", "--grace", worker_grace])
                 )
-            if settings.TOOLVERDICT_PERIODIC_JOBS:
+            if periodic_jobs():
                 children.append(Child("scheduler", [*base, "scheduler"]))
         return children
 
-    def queue_panel(self) -> None:
-        """Queue what the panel still has to review (a restart picks up where it stopped)."""
-        from toolverdict.panel.progress import panel_progress
-        from toolverdict.panel.tasks import queue_backlog
+    def announce_start(self) -> None:
+        """Send ``up_starting`` and print what its receivers report (the panel's progress).
 
-        try:
-            queue_backlog()
-            progress = panel_progress(brief=True)
-        except Exception:
-            # The site still serves; `toolverdict review --all --queue` can queue it later.
-            log.exception("could not queue the panel")
-            return
-        if not progress.done:
-            first = ", ".join(getattr(settings, "TOOLVERDICT_PANEL_FIRST", ()) or ())
-            self.stdout.write(
-                f"panel: {progress.reviewed} of {progress.total} tools reviewed"
-                + (f", {first} first" if first else "")
-                + "; `toolverdict status` shows progress"
-            )
+        A receiver's failure is logged and the site still starts (`toolverdict review --all
+        --queue` queues the panel by hand).
+        """
+        for receiver, outcome in up_starting.send_robust(sender=type(self)):
+            if isinstance(outcome, Exception):
+                log.error("start: %r failed", receiver, exc_info=(type(outcome), outcome, None))
+            elif outcome:
+                self.stdout.write(str(outcome))

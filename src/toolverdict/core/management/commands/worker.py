@@ -4,8 +4,9 @@ What it adds to ``db_worker`` (same options, plus ``--grace``):
 
 - a ``WorkerHeartbeat`` row kept fresh by a background thread, so a worker that dies
   (``kill -9``, out of memory, a host that vanishes) is noticed and its task requeued;
-- on start, the recovery step: tasks of dead workers go back to the queue and tools whose
-  reviews are missing, failed or outdated are queued (core/recovery.py);
+- on start, the recovery step: tasks of dead workers go back to the queue
+  (core/recovery.py); then the ``worker_started`` signal (core/signals.py), on which the
+  apps resume their own work (the panel queues the tools still to be reviewed);
 - the fence: the task's queries run only while the worker's lease is confirmed, and a task's
   result is recorded only while the task is still this worker's;
 - a bounded stop: on SIGTERM or SIGINT the task in progress gets ``--grace`` seconds to
@@ -30,6 +31,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from toolverdict.core import recovery
+from toolverdict.core.heartbeat import HandedBack, Heartbeat
+from toolverdict.core.signals import worker_started
 
 log = logging.getLogger("toolverdict.worker")
 
@@ -39,7 +42,7 @@ class HeartbeatWorker(Worker):
         super().__init__(**kwargs)
         self.grace = grace
         self.recover_on_start = recover_on_start
-        self.heartbeat = recovery.Heartbeat(self.worker_id, ",".join(self.queue_names))
+        self.heartbeat = Heartbeat(self.worker_id, ",".join(self.queue_names))
         self.current: DBTaskResult | None = None
         self._stopping = threading.Lock()
 
@@ -49,10 +52,7 @@ class HeartbeatWorker(Worker):
         self.heartbeat.register()
         self.heartbeat.start()
         if self.recover_on_start:
-            try:
-                log.info("worker %s start: %s", self.worker_id, recovery.recover())
-            except Exception:  # noqa: BLE001 - the worker still runs the queue
-                log.exception("recovery at worker start failed")
+            self.recover_and_announce()
         # Workers watch each other too, so a pool recovers without the scheduler running.
         watcher = threading.Thread(target=self.watch, name="recovery", daemon=True)
         watcher.start()
@@ -61,6 +61,25 @@ class HeartbeatWorker(Worker):
         finally:
             self.release_own_tasks()
             self.heartbeat.stop()
+
+    def recover_and_announce(self) -> None:
+        """The recovery step, then ``worker_started`` for the apps' own work; each part's
+        failure is logged and the worker still runs the queue."""
+        parts = []
+        try:
+            parts.append(recovery.recover())
+        except Exception:  # noqa: BLE001 - the worker still runs the queue
+            log.exception("recovery at worker start failed")
+        for receiver, outcome in worker_started.send_robust(
+            sender=type(self), worker_id=self.worker_id
+        ):
+            if isinstance(outcome, Exception):
+                log.error(
+                    "worker start: %r failed", receiver, exc_info=(type(outcome), outcome, None)
+                )
+            elif outcome:
+                parts.append(str(outcome))
+        log.info("worker %s start: %s", self.worker_id, "; ".join(parts))
 
     def watch(self) -> None:
         """Every ``STALE_AFTER`` seconds: requeue the tasks of workers that died."""
@@ -131,7 +150,7 @@ class HeartbeatWorker(Worker):
         try:
             with connection.execute_wrapper(self.heartbeat.fence):
                 super().run_task(db_task_result)
-        except recovery.HandedBack:
+        except HandedBack:
             # hand_back_and_exit() (another thread) releases the task and ends the process.
             threading.Event().wait(self.grace + 30)
             os._exit(0)
