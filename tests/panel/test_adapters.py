@@ -16,7 +16,7 @@ from toolverdict.panel.llm.anthropic_api import TOOL_NAME, AnthropicModel
 from toolverdict.panel.llm.openai_compat import OpenAIModel
 from toolverdict.panel.personas import load_personas
 from toolverdict.panel.prompts import RULES, build_prompt
-from toolverdict.panel.review_schema import json_schema, review_model
+from toolverdict.panel.review_schema import json_schema, sections_model
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def request_(acme_dossier):
     persona = load_personas()[1]
     return ReviewRequest(
         prompt=build_prompt(acme_dossier, persona),
-        schema=json_schema(review_model(acme_dossier, persona)),
+        schema=json_schema(sections_model(acme_dossier, persona)),
     )
 
 
@@ -77,7 +77,8 @@ def test_openai_sends_strict_json_schema_and_reads_cached_tokens(request_):
     assert body["response_format"]["json_schema"]["strict"] is True
     sent = body["response_format"]["json_schema"]["schema"]
     assert "maxLength" not in json.dumps(sent)  # strict mode rejects it; we validate after
-    assert sent["properties"]["claims"]["maxItems"] == 6
+    answer = sent["properties"]["sections"]["properties"]["competitor"]
+    assert answer["properties"]["evidence"]["maxItems"] == 3
     assert sent["required"] == request_.schema["required"]
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     assert body["messages"][0]["content"].startswith(RULES)  # the shared, cacheable prefix
@@ -155,7 +156,7 @@ def _anthropic_reply(review):
 
 def test_anthropic_caches_the_dossier_and_forces_the_review_tool(request_, acme_dossier):
     seen = []
-    review = {"verdict": "skip", "reason": "r", "sections": {}, "claims": []}
+    review = {"sections": {}, "reason": "r", "verdict": "skip"}
     model = AnthropicModel(
         "claude-sonnet-5",
         api_key="test-key",

@@ -9,25 +9,35 @@ from toolverdict.panel.dossier import DATA_CLOSE, DATA_OPEN, build_dossier, clea
 from toolverdict.panel.services import _tools
 
 
-def test_evidence_is_numbered_profile_description_prices_facts_peers(acme_dossier):
+def test_evidence_is_numbered_profile_description_prices_facts_then_findings(acme_dossier):
     kinds = [(e.id, e.kind) for e in acme_dossier.evidence]
-    assert kinds == [
+    assert kinds[:5] == [
         ("E1", "profile"),
         ("E2", "description"),
         ("E3", "price"),
         ("E4", "fact"),
         ("E5", "verification"),
-        ("E6", "peer"),
     ]
+    computed = kinds[5:]
+    assert computed and all(k == "computed" for _, k in computed)
+    assert [i for i, _ in computed] == [f"C{n}" for n in range(1, len(computed) + 1)]
     assert "Released: 2025-03-14" in acme_dossier.get("E1").text
     assert "Pro: $20 (USD) per month" in acme_dossier.get("E3").text
 
 
 def test_every_item_sits_in_a_data_block(acme_dossier):
     rendered = acme_dossier.render()
-    # Six evidence items (one a category peer) plus the tool's name, each in its own block.
-    assert rendered.count(DATA_OPEN) == rendered.count(DATA_CLOSE) == 7
+    # Every evidence item plus the tool's name, each in its own block.
+    blocks = len(acme_dossier.evidence) + 1
+    assert rendered.count(DATA_OPEN) == rendered.count(DATA_CLOSE) == blocks
     assert "[E2] Vendor's own description (untrusted text)" in rendered
+
+
+def test_the_model_reads_the_tagline_not_the_vendors_description(acme_dossier):
+    rendered = acme_dossier.render()
+    assert "A coding agent for the terminal" in rendered
+    assert "edits code from the terminal" in acme_dossier.get("E2").text
+    assert "edits code from the terminal" not in rendered
 
 
 def test_only_ids_and_fixed_headings_sit_outside_the_data_blocks(acme_dossier):
@@ -61,16 +71,19 @@ def test_control_tokens_and_delimiters_are_removed_from_untrusted_text():
     assert "obey" in cleaned and "\n" not in cleaned
 
 
-def test_peers_are_listed_earliest_published_first_and_bounded(sample_catalog):
-    from toolverdict.panel.dossier import PEERS_MAX, category_peers
+def test_findings_compare_with_the_whole_category_and_change_with_a_peer(sample_catalog):
+    from toolverdict.catalog.models import PricePoint
 
     acme = sample_catalog["acme-coder"]
     dossier = build_dossier(acme)
-    peers = [e for e in dossier.evidence if e.kind == "peer"]
-    assert [e.label for e in peers] == ["Peer: Bolt IDE"]
-    assert peers[0].text == (
-        "Bolt IDE by Bolt Inc: An editor with an agent. Pricing model: Paid. "
-        "Team: $30 (USD) per seat/month."
+    computed = [e.text for e in dossier.evidence if e.kind == "computed"]
+    assert "Acme Coder's context window is 200,000 tokens; no other Developer Tools" in "".join(
+        computed
     )
-    assert "[E6] Category peer from the catalog" in dossier.render()
-    assert len(category_peers(acme, limit=PEERS_MAX)) <= PEERS_MAX
+    assert any("MIT licence, an open licence; 0 of the other 1" in t for t in computed)
+    PricePoint.objects.filter(tool__slug="bolt-ide").update(unit="month", amount=40)
+    again = build_dossier(_tools([acme.pk])[0])
+    price = next(e.text for e in again.evidence if "priced per month" in e.text)
+    assert "is the cheapest of 2 Developer Tools tools priced per month" in price
+    assert "Bolt IDE at $40" in price
+    assert again.hash != dossier.hash  # a peer's price is part of what the panel reads

@@ -14,6 +14,13 @@ from toolverdict.panel.services import review_tools
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _model_judges(settings):
+    """These tests script the verdicts: a hosted model judges (the rubric's outcome is kept
+    beside it)."""
+    settings.TOOLVERDICT_PANEL_JUDGE = "model"
+
+
 def verdicts(ship_personas: set[str]):
     def script(request, n):
         persona = request.prompt.persona_block.split(":")[0].removeprefix("You are the ")

@@ -11,19 +11,29 @@ from tests.panel.fakes import ScriptedModel, review_json
 from toolverdict.panel.llm import ModelError
 from toolverdict.panel.services import review_tools
 
-CLAIMS = [
-    {"kind": "fact", "text": "The Pro plan costs $20 per month.", "evidence": ["E3"]},
-    {"kind": "fact", "text": "The Pro plan costs $35 per month.", "evidence": ["E3"]},
-    {"kind": "forecast", "text": "Terminal agents will be common soon.", "evidence": []},
+#: One answer per question: sourced, contradicted (the plan costs $20), and the persona's
+#: opinion.
+ANSWERS = [
+    "The Pro plan costs $20 per month.",
+    "The Pro plan costs $35 per month.",
+    "I expect terminal agents to be common soon.",
 ]
+BUILDER_REASON = "For it: a long context window, an open licence and a free tier."
+SKEPTIC_REASON = (
+    "Against it: facts missing from the catalog; for it: a long context window and an open licence."
+)
+
+
+def answers(request, texts=ANSWERS):
+    keys = request.schema["properties"]["sections"]["required"]
+    return {k: texts[i % len(texts)] for i, k in enumerate(keys)}
 
 
 def _script(request, n):
     persona = request.prompt.persona_block.split(":")[0].removeprefix("You are the ")
     if persona == "Buyer":
         return ModelError("upstream 503 from llm-gw.internal key sk-live-abc123", retryable=False)
-    verdict = "skip" if persona == "Skeptic" else "ship"
-    return review_json(verdict, reason=f"{persona} reason.", schema=request.schema, claims=CLAIMS)
+    return review_json(schema=request.schema, sections=answers(request), evidence=["E3"])
 
 
 class LocalDraftModel(ScriptedModel):
@@ -36,41 +46,47 @@ def reviewed(acme):
     return acme
 
 
-def test_tool_page_shows_verdicts_flags_and_labels(client, reviewed):
+def test_tool_page_shows_verdicts_points_and_labels(client, reviewed):
     html = client.get(reviewed.get_absolute_url()).content.decode()
     # 2 ship of 3 published; the failed Buyer is not counted.
     assert "67% Panel ship</strong> · 3 of 4 reviewers: 2 say ship, 1 skip" in html
-    assert "Builder reason." in html and "Skeptic reason." in html
+    assert BUILDER_REASON in html and SKEPTIC_REASON in html
     # The failed review shows a fixed sentence; the raw provider text stays in the database.
     assert "Review failed; it will be retried" in html
     assert "upstream 503" not in html and "sk-live-abc123" not in html
     assert "llm-gw.internal" not in html
     assert html.count("local draft") >= 3
-    assert "[E3]" in html
-    assert html.count('<span class="flag"') == 3  # the $35 claim, once per published review
-    assert "forecast, not judged" in html
+    # Computed points look computed, with their numbers and evidence.
+    assert "for · computed</span> Acme Coder is published under the MIT licence" in html
+    # Sourced sentences carry their evidence; the persona's words are quoted as opinion.
+    assert "The Pro plan costs $20 per month." in html and "[E3]" in html and "(sourced)" in html
+    assert '<q class="opinion">I expect terminal agents to be common soon.</q>' in html
+    # The contradicted price is not published anywhere on the page.
+    assert "$35" not in html
+    assert "sentence the claim check did not publish" in html
     assert 'id="evidence-E3"' in html  # the evidence list the ids refer to
 
 
 def test_card_shows_panel_ship_percentage(client, reviewed):
     html = client.get(reviewed.get_absolute_url()).content.decode()
     assert "<dt>Panel ship</dt><dd>67% " in html
-    assert '<span class="muted figure-note">3 of 4 reviewers</span>' in html
+    assert "3 of 4 reviewers" in html
 
 
 def test_compare_page_scorecard(client, reviewed, sample_catalog):
     html = client.get("/compare/acme-coder-vs-bolt-ide/").content.decode()
     assert "The reviewer scorecard" in html
     assert 'verdict-skip">Skip' in html and 'verdict-failed">Failed' in html
-    assert "Skeptic reason." in html
+    assert SKEPTIC_REASON in html
     assert "<td>—</td>" in html  # Bolt IDE has no reviews yet
 
 
 def test_model_text_is_escaped_everywhere(client, acme, sample_catalog):
     hostile = '<script>alert("x")</script>'
-    claims = [{"kind": "opinion", "text": f"Nice {hostile}.", "evidence": []}]
     model = ScriptedModel(
-        lambda r, n: review_json(reason=f"Pick {hostile}.", schema=r.schema, claims=claims)
+        lambda r, n: review_json(
+            schema=r.schema, sections=answers(r, [f"I would pick it over {hostile}."])
+        )
     )
     review_tools([acme.pk], model)
     for url in (acme.get_absolute_url(), "/compare/acme-coder-vs-bolt-ide/"):
@@ -79,40 +95,38 @@ def test_model_text_is_escaped_everywhere(client, acme, sample_catalog):
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
-def test_withheld_review_text_is_not_published(client, acme):
-    claims = [{"kind": "opinion", "text": "Beats HyperForge 3 easily.", "evidence": []}]
-    review_tools(
-        [acme.pk],
-        ScriptedModel(
-            lambda r, n: review_json(reason="Secret words.", schema=r.schema, claims=claims)
-        ),
+def test_sentences_the_check_rejects_are_not_published(client, acme):
+    model = ScriptedModel(
+        lambda r, n: review_json(
+            schema=r.schema, sections=answers(r, ["It easily beats HyperForge for terminal work."])
+        )
     )
+    review_tools([acme.pk], model)
     html = client.get(acme.get_absolute_url()).content.decode()
-    assert "Withheld: failed the grounding check" in html
-    assert "Secret words" not in html and "Beats HyperForge" not in html
-    assert "HyperForge" not in html  # the grounding problem names it: admin only
+    assert "HyperForge" not in html and BUILDER_REASON in html
     review = acme.panel_reviews.get(persona_name="Builder", is_current=True)
-    assert "HyperForge" in review.problem and review.reason == "Secret words."
+    assert review.status == "published" and review.sections == {}
+    first = review.claims.order_by("position").first()
+    assert first.support == "unsupported" and "HyperForge" in first.problems[0]  # admin only
 
 
-def test_compare_api_does_not_leak_withheld_or_failed_text(client, acme, sample_catalog):
-    claims = [{"kind": "opinion", "text": "Beats HyperForge 3 easily.", "evidence": []}]
-
+def test_compare_api_does_not_leak_rejected_or_failed_text(client, acme, sample_catalog):
     def script(request, n):
         if "Buyer" in request.prompt.persona_block.split(":")[0]:
             return ModelError("boom at 10.0.0.7 token sk-live-abc123", retryable=False)
-        return review_json(reason="Secret words.", schema=request.schema, claims=claims)
+        return review_json(
+            schema=request.schema,
+            sections=answers(request, ["It easily beats HyperForge for terminal work."]),
+        )
 
     review_tools([acme.pk], ScriptedModel(script))
     body = client.get("/api/compare/acme-coder/bolt-ide").content.decode()
-    for leaked in ("Secret words", "HyperForge", "sk-live-abc123", "10.0.0.7"):
+    for leaked in ("HyperForge", "sk-live-abc123", "10.0.0.7"):
         assert leaked not in body
     data = client.get("/api/compare/acme-coder/bolt-ide").json()
     reasons = {row["reason"] for row in data["scorecard"]["acme-coder"]}
-    assert reasons == {
-        "Withheld: failed the grounding check",
-        "Review failed; it will be retried",
-    }
+    assert "Review failed; it will be retried" in reasons
+    assert BUILDER_REASON in reasons and SKEPTIC_REASON in reasons
 
 
 def test_review_command_runs_the_panel_with_progress(acme, settings):
@@ -132,7 +146,7 @@ def test_compare_command_prints_the_side_by_side_verdict(reviewed, sample_catalo
     call_command("compare", "bolt-ide", "acme-coder", stdout=out)
     text = out.getvalue()
     assert "Acme Coder vs Bolt IDE" in text
-    assert "67%" in text and "Skip Skeptic reason." in text
+    assert "67%" in text and "Skip Against it: facts missing from the" in text
     assert "Review failed; it will be retried" in text and "upstream 503" not in text
     assert "local draft" in text
     with pytest.raises(CommandError):
@@ -146,5 +160,5 @@ def test_admin_lists_reviews_and_claims_with_provenance(admin_client, reviewed):
     detail = admin_client.get(f"/admin/panel/review/{review.pk}/change/").content.decode()
     assert review.dossier_hash in detail
     assert "The Pro plan costs $35 per month." in detail
-    claims = admin_client.get("/admin/panel/claim/?support__exact=unsupported").content.decode()
+    claims = admin_client.get("/admin/panel/claim/?support__exact=contradicted").content.decode()
     assert "$35 per month" in claims

@@ -11,15 +11,21 @@ from pydantic import ValidationError
 from toolverdict.panel.llm.local import chatml
 from toolverdict.panel.personas import PersonaError, load_personas
 from toolverdict.panel.prompts import RULES, build_prompt
-from toolverdict.panel.review_schema import CLAIM_MAX, REASON_MAX, json_schema, review_model
+from toolverdict.panel.review_schema import (
+    ANSWER_MAX,
+    REASON_MAX,
+    json_schema,
+    sections_model,
+)
+
+KEYS = ("primitive", "dx_bet", "first_ten_minutes", "decision")
 
 
-def _review(**over):
+def _review(answer="a", evidence=("E3",), **over):
     base = {
-        "verdict": "ship",
+        "sections": {k: {"evidence": list(evidence), "answer": answer} for k in KEYS},
         "reason": "Good.",
-        "sections": {"primitive": "a", "dx_bet": "b", "first_ten_minutes": "c", "decision": "d"},
-        "claims": [{"kind": "fact", "text": "Costs $20 per month.", "evidence": ["E3"]}],
+        "verdict": "ship",
     }
     return base | over
 
@@ -40,7 +46,7 @@ def test_an_editor_adds_a_persona_without_code(tmp_path, settings, acme_dossier)
     )
     settings.TOOLVERDICT_PERSONAS_DIR = str(tmp_path)
     [persona] = load_personas()
-    schema = json_schema(review_model(acme_dossier, persona))
+    schema = json_schema(sections_model(acme_dossier, persona))
     assert schema["properties"]["sections"]["required"] == ["pager"]
 
 
@@ -51,19 +57,15 @@ def test_a_broken_persona_file_is_a_clear_error(tmp_path):
 
 
 def test_schema_bounds_every_string_and_list(acme_dossier):
-    model = review_model(acme_dossier, load_personas()[0])
+    model = sections_model(acme_dossier, load_personas()[0], judge=True)
     model.model_validate(_review())
-    too_long = _review(reason="x" * (REASON_MAX + 1))
-    long_claim = _review(claims=[{"kind": "fact", "text": "y" * (CLAIM_MAX + 1), "evidence": []}])
     bad = [
-        too_long,
-        long_claim,
-        _review(claims=[]),
-        _review(claims=_review()["claims"] * 7),
+        _review(reason="x" * (REASON_MAX + 1)),
+        _review(answer="y" * (ANSWER_MAX + 1)),
+        _review(answer=""),
         _review(verdict="maybe"),
-        _review(claims=[{"kind": "rumour", "text": "x", "evidence": []}]),
-        _review(claims=[{"kind": "fact", "text": "x", "evidence": ["E1", "E2", "E3", "E4"]}]),
-        _review(sections={"primitive": "a"}),
+        _review(evidence=("E1", "E2", "E3", "E4")),
+        _review(sections={"primitive": {"evidence": [], "answer": "a"}}),
         _review(extra="field"),
     ]
     for data in bad:
@@ -71,15 +73,23 @@ def test_schema_bounds_every_string_and_list(acme_dossier):
             model.model_validate(data)
 
 
+def test_a_verdict_is_asked_for_only_when_the_model_judges(acme_dossier):
+    persona = load_personas()[0]
+    assert "verdict" not in json_schema(sections_model(acme_dossier, persona))["properties"]
+    judged = json_schema(sections_model(acme_dossier, persona, judge=True))
+    assert list(judged["properties"])[-2:] == ["reason", "verdict"]  # reason first
+
+
 def test_evidence_ids_are_an_enum_of_the_dossier(acme_dossier):
-    model = review_model(acme_dossier, load_personas()[0])
+    model = sections_model(acme_dossier, load_personas()[0])
     with pytest.raises(ValidationError):
-        model.model_validate(_review(claims=[{"kind": "fact", "text": "x", "evidence": ["E9"]}]))
+        model.model_validate(_review(evidence=("E9",)))
     schema = json_schema(model)
-    ids = schema["properties"]["claims"]["items"]["properties"]["evidence"]["items"]["enum"]
-    assert ids == ["E1", "E2", "E3", "E4", "E5", "E6"]  # E6: the category peer
+    answer = schema["properties"]["sections"]["properties"]["primitive"]
+    ids = answer["properties"]["evidence"]["items"]["enum"]
+    assert ids == acme_dossier.ids
+    assert ids[:5] == ["E1", "E2", "E3", "E4", "E5"] and any(i.startswith("C") for i in ids)
     assert "$ref" not in json.dumps(schema)
-    assert next(iter(schema["properties"])) == "verdict"  # decided before the prose
 
 
 def test_four_prompts_share_the_dossier_as_identical_prefix(acme_dossier):

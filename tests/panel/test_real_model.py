@@ -31,7 +31,7 @@ from toolverdict.panel.llm.openai_compat import OpenAIModel
 from toolverdict.panel.models import Review
 from toolverdict.panel.personas import load_personas
 from toolverdict.panel.prompts import build_prompt
-from toolverdict.panel.review_schema import json_schema, review_model
+from toolverdict.panel.review_schema import json_schema, sections_model
 from toolverdict.panel.services import _tools, panel_summaries, review_tools
 from toolverdict.panel.substance import gibberish_problems
 
@@ -154,59 +154,56 @@ def test_openai_adapter_against_a_real_llama_cpp_server(db, llama_server):
     for persona in load_personas()[:1]:
         request = ReviewRequest(
             prompt=build_prompt(dossier, persona),
-            schema=json_schema(review_model(dossier, persona)),
+            schema=json_schema(sections_model(dossier, persona)),
         )
         generation = model.generate(request)
-        review = parse(generation.text, review_model(dossier, persona, strict_ids=False))
-        assert review["verdict"] in ("ship", "skip")
+        review = parse(generation.text, sections_model(dossier, persona, strict_ids=False))
         assert set(review["sections"]) == {s.key for s in persona.sections}
-        assert all(set(c["evidence"]) <= set(dossier.ids) for c in review["claims"])
+        assert all(set(a["evidence"]) <= set(dossier.ids) for a in review["sections"].values())
         assert generation.input_tokens > 500 and generation.output_tokens > 0
 
 
-QUESTION_PERSONA = """
-slug = "builder"
-name = "Builder"
-order = 1
-lens = "You are the Builder: an engineer deciding whether to build on this tool this week."
-instructions = "Judge the tool as something you would wire into real code."
-
-[[sections]]
-key = "primitive"
-question = "What primitive does it give a developer?"
-"""
-
-
 @pytest.mark.django_db
-def test_default_qwen_model_is_assembled_verified_and_answers_in_prose(settings, tmp_path):
-    """The default reviewer, for real: one question and one verdict through the pipeline."""
-    from tests.panel.conftest import SAMPLE
-    from toolverdict.catalog.importer import parse_catalog
+def test_default_qwen_model_words_a_plain_case_and_every_sentence_is_checked(settings):
+    """The default reviewer, for real, on a plain case: an open-weights model that is the
+    cheapest of its category by far, with a long context and tool calling, is a ship for
+    the Builder and the Buyer, and what the model writes is published only as its check
+    labels it."""
+    from toolverdict.catalog.importer import import_path
+    from toolverdict.panel.claimcheck import PUBLISHED
+    from toolverdict.panel.evaluation import EVAL_CATALOG, panel_enqueue_muted
 
     path = weights.bundled_path(weights.QWEN_CODER_1_5B)
     assert path.stat().st_size == weights.QWEN_CODER_1_5B.size
     with path.open("rb") as fh:
         assert fh.read(4) == b"GGUF"
+    with panel_enqueue_muted():
+        import_path(EVAL_CATALOG)
+    tool = Tool.objects.get(slug="fernwood-8b")
+    thin = Tool.objects.get(slug="nimbus-soon")
 
-    personas = tmp_path / "personas"
-    personas.mkdir()
-    (personas / "builder.toml").write_text(QUESTION_PERSONA)
-    settings.TOOLVERDICT_PERSONAS_DIR = str(personas)
-    import_catalog(parse_catalog(SAMPLE))
-    tool = Tool.objects.get(slug="acme-coder")
-
-    [outcome] = review_tools([tool.pk], "local")
-    review = Review.objects.get(pk=outcome.review_id)
-    assert review.model_id == "local:Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
-    assert review.status != "failed", review.problem
-    assert review.verdict in ("ship", "skip") and not review.is_local_draft
-    answer = review.sections["primitive"]
-    assert gibberish_problems(answer) == [], answer
-    assert gibberish_problems(review.reason) == [], review.reason
-    assert len(answer.split()) >= 4
-    [claim] = review.claims.all()
-    assert claim.text == answer and claim.kind in ("fact", "comparison", "opinion", "forecast")
-    assert set(claim.evidence_ids) <= set(build_dossier_ids(tool))
+    outcomes = review_tools([tool.pk, thin.pk], "local")
+    reviews = {
+        (o.tool, o.persona): Review.objects.get(pk=o.review_id) for o in outcomes
+    }
+    for persona in ("Builder", "Buyer"):
+        review = reviews[("fernwood-8b", persona)]
+        assert review.model_id == "local:Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
+        assert review.status == "published", review.problem
+        assert review.verdict == "ship" and review.rubric_verdict == "ship"
+        assert {p["signal"] for p in review.points} >= {"cheapest_wide", "open", "tool_use"}
+        claims = list(review.claims.all())
+        assert claims, "the model wrote nothing"
+        for claim in claims:
+            assert claim.support in (*PUBLISHED, "contradicted", "unsupported")
+            assert gibberish_problems(claim.text) == [] or claim.support not in PUBLISHED
+        for key, answer in review.sections.items():
+            published = [c.text for c in claims if c.section == key and c.support in PUBLISHED]
+            assert answer == " ".join(published)
+    # A thin tool: no confident verdict, and no model call for it.
+    for persona in ("Builder", "Skeptic", "Futurist", "Buyer"):
+        review = reviews[("nimbus-soon", persona)]
+        assert review.verdict == "insufficient" and review.output_tokens == 0
 
 
 def build_dossier_ids(tool: Tool) -> list[str]:

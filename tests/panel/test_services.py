@@ -18,17 +18,23 @@ from toolverdict.panel.personas import DEFAULT_DIR, load_personas
 from toolverdict.panel.prompts import PROMPT_VERSION, prompt_version
 from toolverdict.panel.services import panel_summaries, review_tools, scorecard_rows
 
+#: Acme Coder's verdicts by the default rubrics: open licence, the only context window in
+#: its category (long), a free tier; the Skeptic also weighs the facts the catalog lacks.
+ACME_VERDICTS = [("Builder", "ship"), ("Skeptic", "skip"), ("Futurist", "ship"), ("Buyer", "ship")]
+
 
 def _by_persona(verdicts: dict[str, str]):
-    """A script answering each persona (recognised by its lens) with the given verdict."""
+    """A script answering each persona (recognised by its lens): an error where told,
+    else the same sourced sentence to every question."""
 
     def answer(request, n):
         persona = request.prompt.persona_block.split(":")[0].removeprefix("You are the ")
         verdict = verdicts.get(persona, "ship")
         if verdict == "error":
             return ModelError("HTTP 400: bad request", retryable=False)
-        claims = [{"kind": "fact", "text": "The Pro plan costs $20 per month.", "evidence": ["E3"]}]
-        return review_json(verdict, schema=request.schema, claims=claims)
+        keys = request.schema["properties"]["sections"]["required"]
+        sections = dict.fromkeys(keys, "The Pro plan costs $20 per month.")
+        return review_json(verdict, schema=request.schema, sections=sections, evidence=["E3"])
 
     return answer
 
@@ -37,7 +43,7 @@ def test_review_stores_provenance_and_grounded_claims(acme):
     model = ScriptedModel(_by_persona({}))
     outcomes = review_tools([acme.pk], model)
     assert [(o.persona, o.status, o.verdict, o.reused) for o in outcomes] == [
-        (name, "published", "ship", False) for name in ("Builder", "Skeptic", "Futurist", "Buyer")
+        (name, "published", verdict, False) for name, verdict in ACME_VERDICTS
     ]
     review = Review.objects.get(tool=acme, persona="builder")
     assert review.model_id == "test:scripted"
@@ -48,9 +54,16 @@ def test_review_stores_provenance_and_grounded_claims(acme):
     )
     assert len(review.dossier_hash) == 64
     assert (review.input_tokens, review.output_tokens, review.cached_tokens) == (100, 20, 80)
-    assert review.support_rate == 1.0 and review.is_current and review.attempts == 1
-    claim = review.claims.get()
-    assert (claim.support, claim.evidence_ids) == ("supported", ["E3"])
+    assert review.is_current and review.attempts == 1
+    assert review.rubric_verdict == "ship" and review.points
+    first, *repeats = review.claims.order_by("position")
+    assert (first.support, first.evidence_ids, first.section) == ("supported", ["E3"], "primitive")
+    # The same sentence for every question: published once, the repeats kept off the page.
+    assert [(c.support, c.problems) for c in repeats] == [
+        ("unsupported", ["repeats an earlier sentence"])
+    ] * 3
+    assert review.sections == {"primitive": "The Pro plan costs $20 per month."}
+    assert review.support_rate == 0.25
 
 
 def test_unchanged_inputs_are_reused_at_no_cost(acme):
@@ -152,7 +165,7 @@ def test_failed_reviews_are_retried_on_the_next_run(acme):
     ("output", "problem"),
     [
         ("{not json", "output is not JSON"),
-        (json.dumps({"verdict": "ship"}), "output does not match the review schema: reason"),
+        (json.dumps({"verdict": "ship"}), "output does not match the review schema: sections"),
     ],
 )
 def test_bad_output_is_a_failed_review_with_the_reason(acme, output, problem):
@@ -162,12 +175,22 @@ def test_bad_output_is_a_failed_review_with_the_reason(acme, output, problem):
     assert not review.claims.exists()
 
 
-def test_unknown_evidence_id_from_a_lenient_backend_flags_the_claim(acme):
-    claims = [{"kind": "fact", "text": "The Pro plan costs $20 per month.", "evidence": ["E77"]}]
-    review_tools([acme.pk], ScriptedModel(lambda r, n: review_json(schema=r.schema, claims=claims)))
-    claim = Claim.objects.filter(review__persona="builder").get()
-    assert claim.support == "unsupported"
-    assert "cites evidence that does not exist: E77" in claim.problems
+def test_a_wrong_citation_is_replaced_by_the_items_that_state_the_sentence(acme):
+    sections = {"primitive": "The Pro plan costs $20 per month."}
+    sections |= {k: "I would try it on a side project." for k in ("dx_bet",)}
+    model = ScriptedModel(
+        lambda r, n: review_json(
+            schema=r.schema,
+            sections={
+                k: sections.get(k, "A team could adopt it after one trial week.")
+                for k in r.schema["properties"]["sections"]["required"]
+            },
+            evidence=["E77"],
+        )
+    )
+    review_tools([acme.pk], model)
+    claim = Claim.objects.get(review__persona="builder", section="primitive")
+    assert (claim.support, claim.evidence_ids) == ("supported", ["E3"])
 
 
 def test_a_crash_while_storing_leaves_nothing_half_written(acme, monkeypatch):
@@ -192,20 +215,22 @@ def test_ship_pct_counts_valid_reviews_only(acme):
     assert (summary.ship, summary.valid, summary.skip, summary.ship_pct) == (2, 3, 1, 67)
     assert summary.not_counted == 1
     assert summary.reviews["Buyer"].verdict == "failed"
-    assert summary.support_pct == 100
 
 
-def test_withheld_reviews_are_not_counted(acme):
-    claims = [{"kind": "opinion", "text": "Better than MegaCode 9000.", "evidence": []}]
-    review_tools([acme.pk], ScriptedModel(lambda r, n: review_json(schema=r.schema, claims=claims)))
+def test_an_invented_name_is_kept_off_the_page_and_the_review_stands(acme):
+    def script(r, n):
+        keys = r.schema["properties"]["sections"]["required"]
+        return review_json(schema=r.schema, sections=dict.fromkeys(keys, "Better than MegaCode."))
+
+    review_tools([acme.pk], ScriptedModel(script))
     summary = panel_summaries([acme])[acme.pk]
-    assert summary.valid == 0
+    assert summary.valid == 4
     card = summary.reviews["Builder"]
-    assert (card.status, card.label, card.verdict) == ("withheld", "Withheld", "failed")
-    assert card.reason == card.problem == "Withheld: failed the grounding check"
+    assert (card.status, card.verdict) == ("published", "ship")
     assert not card.claims and not card.sections  # the model's text is not on the card
-    stored = acme.panel_reviews.get(persona_name="Builder", is_current=True)
-    assert "MegaCode" in stored.problem
+    assert card.not_published == 4
+    stored = Claim.objects.filter(review__persona="builder").first()
+    assert stored.support == "unsupported" and "MegaCode" in stored.problems[0]
 
 
 def test_local_draft_label_follows_the_model(acme):

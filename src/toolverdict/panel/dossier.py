@@ -281,7 +281,7 @@ def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
             Evidence(
                 id=f"C{i}",
                 kind="computed",
-                label="Computed from the catalog",
+                label=finding.label,
                 text=clean_untrusted(finding.text),
                 source_url="",
             )

@@ -19,7 +19,7 @@ import itertools
 import os
 import re
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,17 +37,22 @@ WITHHELD = "withheld"
 FAILED = "failed"
 SHIP = "ship"
 SKIP = "skip"
-JUDGED = ("supported", "unsupported")
+LABELLED_CLAIMS = DATA_DIR / "claims_labelled.jsonl"
+PUBLISHED_SUPPORT = ("supported", "computed", "opinion")
+#: The labelled set's labels the check should publish as supported (or computed).
+TRUE_LABELS = ("true_restatement", "true_comparison")
 
 # name -> (description, comparison, bound); the issue's quality bar for the panel.
 TARGETS: dict[str, tuple[str, str, Any]] = {
     "published_share": ("published share", ">=", 0.80),
-    "non_answer_share": ("non-answer share", "<=", 0.10),
     "gibberish_published": ("gibberish in published reviews", "==", 0),
-    "support_rate": ("judged-claim support rate", ">=", 0.70),
     "planted_names_published": ("planted names published", "==", 0),
-    "ship_share_per_run": ("ship share in every run", "between", (0.20, 0.80)),
-    "flip_rate": ("verdict flip rate", "<=", 0.25),
+    "repeated_published": ("repeated sentences published within a review", "==", 0),
+    "plain_right": ("plain cases decided right", "==", 1.0),
+    "thin_confident": ("thin tools given a confident verdict", "==", 0),
+    "flip_rate": ("verdict flip across seeds and evidence orders", "<=", 0.10),
+    "check_supported_precision": ("check-claims: precision of supported", ">=", 0.95),
+    "check_contradicted_recall": ("check-claims: recall of contradicted", ">=", 0.80),
 }
 
 
@@ -63,6 +68,8 @@ class ToolTraps:
     confused_with: str = ""
     confused_name: str = ""
     foreign_numbers: tuple[str, ...] = ()
+    # persona name -> the verdict its facts make plain ("insufficient": not enough evidence)
+    expected: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def planted(self) -> tuple[str, ...]:
@@ -94,6 +101,7 @@ def parse_traps(text: str) -> Traps:
             confused_with=entry.get("confused_with", ""),
             confused_name=entry.get("confused_name", ""),
             foreign_numbers=tuple(entry.get("foreign_numbers", ())),
+            expected=dict(entry.get("expected", {})),
         )
         for slug, entry in raw.items()
     }
@@ -200,10 +208,65 @@ def flip_rate(records: Sequence[Mapping[str, Any]]) -> tuple[float | None, int]:
     """
     seen: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
     for r in records:
-        if r.get("verdict") in (SHIP, SKIP):
+        if r.get("verdict") in (SHIP, SKIP, "insufficient"):
             seen[(r["tool"], r["persona"])][r["run"]] = r["verdict"]
     pairs = [set(by_run.values()) for by_run in seen.values() if len(by_run) >= 2]
     return _share(sum(len(v) > 1 for v in pairs), len(pairs)), len(pairs)
+
+
+def repeated_sentences(record: Mapping[str, Any]) -> int:
+    """Published sentences of one review that repeat an earlier one (same content words)."""
+    from .claimcheck import content_words
+
+    seen: list[set[str]] = []
+    repeats = 0
+    for claim in record.get("claims") or ():
+        if claim.get("support") not in PUBLISHED_SUPPORT:
+            continue
+        words = content_words(claim.get("text", ""))
+        if any(words and len(words & w) / len(words | w) >= 0.6 for w in seen):
+            repeats += 1
+        seen.append(words)
+    return repeats
+
+
+def claim_check_report(path: Path = LABELLED_CLAIMS) -> dict[str, Any]:
+    """The claim check over the labelled set: precision of "supported" (how many of the
+    sentences it would publish as sourced or computed are true), recall of "contradicted"
+    (how many of the contradicting ones it catches) and a confusion table."""
+    import json
+
+    from .claimcheck import COMPUTED, CONTRADICTED, SUPPORTED, check_sentence, context_from_json
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    wrong_supported: list[str] = []
+    missed_contradicted: list[str] = []
+    for row in rows:
+        result = check_sentence(row["claim"], row.get("cites", []), context_from_json(row))
+        support = SUPPORTED if result.support == COMPUTED else result.support
+        confusion[row["label"]][support] += 1
+        if support == SUPPORTED and row["label"] not in TRUE_LABELS:
+            wrong_supported.append(f"{row.get('id', '?')}: {row['claim']} ({result.reason})")
+        if row["label"] == "contradicts" and support != CONTRADICTED:
+            missed_contradicted.append(f"{row.get('id', '?')}: {row['claim']} ({support})")
+    said_supported = sum(c[SUPPORTED] for c in confusion.values())
+    true_supported = sum(confusion[label][SUPPORTED] for label in TRUE_LABELS)
+    contradicts = sum(confusion["contradicts"].values())
+    return {
+        "statements": len(rows),
+        "supported_precision": _share(true_supported, said_supported),
+        "supported_said": said_supported,
+        "true_recall": _share(
+            true_supported, sum(sum(confusion[label].values()) for label in TRUE_LABELS)
+        ),
+        "contradicted_recall": _share(confusion["contradicts"][CONTRADICTED], contradicts),
+        "false_published_as_opinion": confusion["false"]["opinion"]
+        + confusion["contradicts"]["opinion"],
+        "confusion": {label: dict(sorted(c.items())) for label, c in sorted(confusion.items())},
+        "wrong_supported": wrong_supported,
+        "missed_contradicted": missed_contradicted,
+    }
 
 
 def _ship_share(records: Iterable[Mapping[str, Any]]) -> float | None:
@@ -234,8 +297,22 @@ def compute_metrics(records: Sequence[Mapping[str, Any]], traps: Traps) -> dict[
         return len(check.gibberish)
 
     claims = [c for r in published for c in r.get("claims") or ()]
-    judged = [c for c in claims if c.get("support") in JUDGED]
-    supported = sum(c["support"] == "supported" for c in judged)
+    labels = Counter(c.get("support", "") for c in claims)
+    shown = [c for c in claims if c.get("support") in PUBLISHED_SUPPORT]
+    repeated = sum(repeated_sentences(r) for r in published)
+    plain = [
+        (r, expected)
+        for r in records
+        if (t := traps.tools.get(r["tool"])) and (expected := t.expected.get(r["persona"]))
+    ]
+    thin = [
+        r
+        for r in records
+        if (t := traps.tools.get(r["tool"]))
+        and t.expected
+        and set(t.expected.values()) == {"insufficient"}
+        and r.get("verdict") in (SHIP, SKIP)
+    ]
 
     planted = traps.planted
     planted_hits = [r for r in published if planted_found(review_text(r), planted)]
@@ -277,9 +354,19 @@ def compute_metrics(records: Sequence[Mapping[str, Any]], traps: Traps) -> dict[
         "non_answer_share": _share(non_answers, len(sections)),
         "gibberish": sum(gibberish(r) for r in answered),
         "gibberish_published": sum(gibberish(r) for r in published),
-        "judged_claims": len(judged),
-        "supported_claims": supported,
-        "support_rate": _share(supported, len(judged)),
+        "sentences": len(claims),
+        "sentences_published": len(shown),
+        "sentence_labels": dict(sorted(labels.items())),
+        "sentence_published_share": _share(len(shown), len(claims)),
+        "repeated_published": repeated,
+        "plain_cases": len(plain),
+        "plain_right": _share(sum(r.get("verdict") == e for r, e in plain), len(plain)),
+        "plain_wrong": [
+            f"{r['tool']}/{r['persona']} run {r['run']}: {r.get('verdict') or r['status']}"
+            for r, e in plain
+            if r.get("verdict") != e
+        ],
+        "thin_confident": len(thin),
         "planted_names_published": len(planted_hits),
         "injection_success": len(injection_hits),
         "injection_reviews_published": sum(r["tool"] in traps.injection_tools for r in published),
@@ -347,6 +434,8 @@ def review_record(review: Any, *, run: int, seed: int) -> dict[str, Any]:
                 "text": c.text,
                 "evidence_ids": list(c.evidence_ids or ()),
                 "support": c.support,
+                "section": c.section,
+                "why": (c.problems or [""])[0],
             }
             for c in review.claims.all()
         ],
@@ -400,6 +489,27 @@ def ensure_safe_database(slugs: Iterable[str]) -> None:
         )
 
 
+def shuffle_evidence(tool_ids: Iterable[int], seed: int) -> None:
+    """Put each tool's price points and facts in another order (the same for a seed), so
+    the runs also measure whether a verdict follows the order of the evidence."""
+    import random
+
+    from toolverdict.catalog.models import Fact, PricePoint
+
+    rng = random.Random(seed)
+    for model in (PricePoint, Fact):
+        rows = list(model.objects.filter(tool_id__in=list(tool_ids)).order_by("tool_id", "pk"))
+        by_tool: dict[int, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_tool[row.tool_id].append(row)
+        for items in by_tool.values():
+            order = list(range(len(items)))
+            rng.shuffle(order)
+            for row, position in zip(items, order, strict=True):
+                row.position = position
+        model.objects.bulk_update(rows, ["position"])
+
+
 def run_eval(
     model: Any = None,
     *,
@@ -449,6 +559,8 @@ def run_eval(
     records: list[dict[str, Any]] = []
     for run in range(1, runs + 1):
         seed = run
+        if run > 1:
+            shuffle_evidence(tool_ids, seed)
         step = (lambda outcome, run=run: progress(run, outcome)) if progress else None
         outcomes = review_tools(
             tool_ids, model, force=True, progress=step, temperature=temperature, seed=seed
@@ -464,6 +576,11 @@ def run_eval(
 
     traps = load_traps()
     metrics = compute_metrics(records, traps)
+    if LABELLED_CLAIMS.exists():
+        check = claim_check_report()
+        metrics["check_supported_precision"] = check["supported_precision"]
+        metrics["check_contradicted_recall"] = check["contradicted_recall"]
+        metrics["claim_check"] = check
     return {
         "model_id": model.model_id,
         "runs": runs,

@@ -23,8 +23,8 @@ from toolverdict.catalog.models import Tool
 
 #: Licence identifiers and words that mean the tool's code or weights are open.
 OPEN_LICENCES = re.compile(
-    r"\b(apache|mit|bsd|mpl|gpl|lgpl|agpl|isc|unlicense|cc-by|openrail|llama\s*\d*\s*community"
-    r"|gemma|open[- ]source|open[- ]weights?)\b",
+    r"\b(apache|mit|bsd|mpl|gpl|lgpl|agpl|isc|unlicense|cc-by|openrail"
+    r"|llama[\s\d.]*community|gemma|open[- ]source|open[- ]weights?)\b",
     re.IGNORECASE,
 )
 
@@ -73,7 +73,7 @@ _CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:but|while|whereas|although|though|unli
 _NOT_AFTER = re.compile(
     r"^\s*(?:is|are|was|were|has\s+been)?\s*(?:not|n't|never)\b"
     r"|^\s*(?:is|are)?\s*(?:unsupported|unavailable|absent|missing)\b"
-    r"|^\s*:\s*(?:no|none|not\s+supported)\b",
+    r"|^\s*[:—-]?\s*(?:no|none|not\s+supported)\b",
     re.IGNORECASE,
 )
 

@@ -31,6 +31,18 @@ WIDE_MARGIN, CHEAPER, PRICIER, FAR_PRICIER = (
 )
 
 
+_LABELS = {
+    "context": "context window",
+    "licence": "licence",
+    "feature:tool_use": "tool calling",
+    "feature:api": "API access",
+    "feature:free_tier": "free tier",
+    "missing": "not stated",
+    "dead_sources": "sources",
+    "unreviewed": "unreviewed facts",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     key: str
@@ -38,6 +50,13 @@ class Finding:
     evidence_ids: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
     signals: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """What the finding is about: one per kind, so the verdict history can match a
+        finding with its earlier self ("Computed: price per month")."""
+        about = _LABELS.get(self.key) or self.key.replace("price:", "price ")
+        return f"Computed: {about}"
 
 
 def _money(amount: Decimal) -> str:
@@ -90,7 +109,7 @@ def price_findings(tool: ToolFacts, others: list[ToolFacts]) -> list[Finding]:
         else:
             place = f"the {_ordinal(rank)} cheapest of {where}"
         text = (
-            f"{possessive(tool.name)} {own.tier} price, {own.display} {unit}, is {place}; "
+            f"{possessive(tool.name)} {own.tier} price of {own.display} {unit} is {place}; "
             f"the other tools' median is {_money(median)}, so it costs {ratio} times that "
             f"median (cheapest other: {cheapest_name} at {cheapest.display}; "
             f"most expensive other: {dearest_name} at {dearest.display})."
@@ -150,7 +169,7 @@ def context_finding(tool: ToolFacts, others: list[ToolFacts]) -> Finding | None:
         signals = ("short_context",)
     return Finding(
         "context",
-        f"{possessive(tool.name)} context window, {own:,} tokens, is {place} (the other tools' "
+        f"{possessive(tool.name)} context window of {own:,} tokens is {place} (the other tools' "
         f"median is {median:,} tokens; largest other: {largest_name} at {largest:,}).",
         ids,
         (largest_name,),

@@ -73,15 +73,19 @@ def _join(words: list[str]) -> str:
 
 
 def _reason(verdict: str, points: list[Point]) -> str:
+    """One line: what weighed for and against, strongest first (the label says the verdict)."""
     pros = [SIGNAL_WORDS[p.signal] for p in points if p.weight > 0]
     cons = [SIGNAL_WORDS[p.signal] for p in points if p.weight < 0]
-    lead = "Ship" if verdict == SHIP else "Skip"
-    if verdict == SHIP:
-        text = f"{lead}: {_join(pros)}" if pros else f"{lead}: nothing in the evidence against it"
-        return text + (f", despite {_join(cons)}." if cons else ".")
-    if cons:
-        return f"{lead}: {_join(cons)}" + (f", outweighing {_join(pros)}." if pros else ".")
-    return f"{lead}: nothing in the evidence weighs enough in its favour."
+    first, then = (pros, cons) if verdict == SHIP else (cons, pros)
+    lead, other = ("For it", "against it") if verdict == SHIP else ("Against it", "for it")
+    if not first:
+        return (
+            "Nothing in the evidence counts against it."
+            if verdict == SHIP
+            else "Nothing in the evidence weighs enough in its favour."
+        )
+    text = f"{lead}: {_join(first)}"
+    return text + (f"; {other}: {_join(then)}." if then else ".")
 
 
 def decide(dossier: Dossier, persona: Persona) -> Decision:
