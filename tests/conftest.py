@@ -29,7 +29,7 @@ def fresh_cache():
     the previous test's rollback removed, so a page it stored could otherwise reappear."""
     from django.core.cache import caches
 
-    from toolverdict.pagecache.middleware import front
+    from toolverdict.pagecache.store import front
 
     for cache in caches.all():
         cache.clear()

@@ -140,13 +140,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "toolverdict.pagecache.middleware.MemberCookieMiddleware",
+    "toolverdict.pagecache.member_cookie.MemberCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "toolverdict.core.nul.RejectNulPathMiddleware",
-    # A signed-in reader's own bits filled into a cached page (pagecache/middleware.py).
-    "toolverdict.pagecache.middleware.PersonalPageMiddleware",
+    # A signed-in reader's own bits filled into a cached page (pagecache/personal.py).
+    "toolverdict.pagecache.personal.PersonalPageMiddleware",
 ]
 
 ROOT_URLCONF = "toolverdict.urls"

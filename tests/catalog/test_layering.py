@@ -25,10 +25,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("community", "panel"): "community/trust.py reads reviews for 'panel vs readers'",
     ("ingest", "enrich"): "the daily run starts enrichment (the enrich work)",
     ("share", "digest"): "the sitemap lists digest issues (share/sitemaps.py)",
-    ("pagecache", "catalog"): "this work: the catalog registers with the page cache",
-    ("pagecache", "panel"): "this work: the panel registers with the page cache",
-    ("pagecache", "community"): "this work: the community registers with the page cache",
-    ("pagecache", "digest"): "this work: the digest registers with the page cache",
 }
 
 

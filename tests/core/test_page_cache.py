@@ -22,7 +22,8 @@ from tests.redis_service import REDIS_URL, redis_reachable
 from toolverdict.catalog.models import Tool
 from toolverdict.community.models import Member
 from toolverdict.community.services import cast_pair_vote, cast_tool_vote
-from toolverdict.pagecache.middleware import MEMBER_COOKIE, PageCacheMiddleware
+from toolverdict.pagecache.member_cookie import MEMBER_COOKIE
+from toolverdict.pagecache.middleware import PageCacheMiddleware
 
 pytestmark = [pytest.mark.django_db, pytest.mark.page_cache]
 
@@ -389,7 +390,7 @@ def test_with_redis_a_hit_reads_only_the_versions_from_redis_and_still_sees_the_
     import environ
     from django.core.cache import caches
 
-    from toolverdict.pagecache import middleware
+    from toolverdict.pagecache import store
 
     redis_cache = environ.Env.cache_url_config(REDIS_URL)
     redis_cache["BACKEND"] = "toolverdict.core.redis_cache.RedisCache"  # as settings.py does
@@ -397,17 +398,17 @@ def test_with_redis_a_hit_reads_only_the_versions_from_redis_and_still_sees_the_
     caches["pages"].clear()
     client = Client()
     first = client.get(TOOL)
-    assert len(middleware.front.entries) == 1
+    assert len(store.front.entries) == 1
     # The page leaves Redis (evicted, or flushed): this process still holds its copy, and
     # the key names the page's versions, so the copy is the page as it is now.
-    caches["pages"].delete_many([k for k in middleware.front.entries])
+    caches["pages"].delete_many([k for k in store.front.entries])
     again = client.get(TOOL)
     assert again.content == first.content
-    assert caches["pages"].get(next(iter(middleware.front.entries))) is None
+    assert caches["pages"].get(next(iter(store.front.entries))) is None
     with django_capture_on_commit_callbacks(execute=True):
         cast_tool_vote(make_member(), Tool.objects.get(slug="claude-4-sonnet"), "ship")
     assert "1 community vote" in client.get(TOOL).content.decode()
-    assert len(middleware.front.entries) == 2  # a new key; the old copy is never served
+    assert len(store.front.entries) == 2  # a new key; the old copy is never served
     caches["pages"].clear()
 
 
@@ -440,7 +441,7 @@ def test_with_a_file_cache_an_evicted_version_never_brings_back_an_older_page(
 
 
 def test_the_front_copies_stay_within_their_bound(settings):
-    from toolverdict.pagecache.middleware import Entry, front
+    from toolverdict.pagecache.store import Entry, front
 
     settings.TOOLVERDICT_PAGE_CACHE_FRONT_ENTRIES = 2
     for n in range(3):

@@ -114,7 +114,7 @@ def test_a_stored_html_page_with_a_marker_the_template_did_not_put_is_not_filled
 ):
     from django.http import HttpResponse
 
-    from toolverdict.pagecache.middleware import personal_parts
+    from toolverdict.pagecache.personal import personal_parts
 
     page = (
         "<nav><!--pb:nav-->x<!--/pb:nav--></nav><main><!--pb:messages--><!--/pb:messages-->"
@@ -196,11 +196,11 @@ def test_pages_that_take_parameters_keep_them_and_lose_only_the_unknown_ones(sta
 
 def test_the_known_parameters_are_those_the_views_read():
     from toolverdict.api.endpoints import ToolFilters
-    from toolverdict.pagecache.pages import PARAMS
+    from toolverdict.pagecache.registry import page
     from toolverdict.pages import browse
 
-    assert set(PARAMS["catalog:tools"]) == {*browse.FIELDS, "page"}
-    assert set(PARAMS["api:list_tools"]) == set(ToolFilters.model_fields)
+    assert set(page("catalog:tools").params) == {*browse.FIELDS, "page"}
+    assert set(page("api:list_tools").params) == set(ToolFilters.model_fields)
 
 
 def test_an_htmx_request_is_served_from_the_cache(starter_catalog):

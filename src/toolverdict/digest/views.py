@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from toolverdict.core import ratelimit
 from toolverdict.core.errors import error_page
 from toolverdict.core.net import client_ip
+from toolverdict.pagecache.registry import cached, not_cached
 
 from . import subscriptions
 from .forms import SignupForm
@@ -56,6 +57,7 @@ def _same_origin(request: HttpRequest) -> bool:
 # no account: the address gets a confirmation mail, double opt-in). What a CSRF token would
 # still stop, another site making its visitors' browsers post sign-ups from their
 # addresses, the same-origin check stops (OWASP: verifying origin with standard headers).
+@not_cached("digest:subscribe", "a sign-up: answers POST")
 @csrf_exempt
 @require_POST
 def subscribe(request: HttpRequest) -> HttpResponse:
@@ -84,6 +86,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return _signup_response(request, "digest/signup_result.html", {"signup_state": "sent"})
 
 
+@not_cached("digest:confirm", "one subscriber's signed confirmation link")
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:
     """GET shows the outcome (or a Confirm button); POST confirms. Link scanners only GET."""
@@ -105,6 +108,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_cached("digest:unsubscribe", "one subscriber's secret key")
 @csrf_exempt  # authenticated by the secret key in the URL; mail clients POST with no cookie
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, key: str) -> HttpResponse:
@@ -124,11 +128,13 @@ def unsubscribe(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
+@cached("digest:archive", ["digest"])
 def archive(request: HttpRequest) -> HttpResponse:
     issues = Issue.objects.filter(status=Issue.Status.SENT).order_by("-iso_year", "-iso_week")
     return render(request, "digest/archive.html", {"issues": issues})
 
 
+@cached("digest:issue", ["digest"])
 def issue_detail(request: HttpRequest, year: int, week: int) -> HttpResponse:
     issue = get_object_or_404(
         Issue.objects.prefetch_related("sections"),

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from toolverdict.pagecache.registry import cached, not_cached
+
 from .export import DUMP_NAME, FILE_NAME, SCHEMA_VERSION, TABLES, latest_dumps
 
 CONTENT_TYPES = {
@@ -17,6 +19,8 @@ CONTENT_TYPES = {
 }
 
 
+# The open-data page links the newest dumps: the export job bumps "data".
+@cached("opendata:data", ["data"])
 def data(request: HttpRequest) -> HttpResponse:
     """The open-data page: the newest dump of each format, and the format itself."""
     latest = []
@@ -48,6 +52,7 @@ def data(request: HttpRequest) -> HttpResponse:
     )
 
 
+@not_cached("opendata:data_file", "a dump file, streamed from disk with its own validators")
 def data_file(request: HttpRequest, dump: str, name: str) -> FileResponse:
     """One file of a dump, from the export directory: only names a dump can hold."""
     if not DUMP_NAME.match(dump) or not FILE_NAME.match(name):

@@ -14,21 +14,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from . import registry
+
 PACKAGE = Path(__file__).resolve().parent.parent
 SUFFIXES = {".py", ".html", ".css", ".js", ".svg", ".txt", ".xml"}
-# Settings that change what a page shows. Only these: a machine-specific setting (paths,
-# threads) must not split the ETags of machines serving one site.
-RENDERING_SETTINGS = (
-    "SITE_URL",
-    "SITE_NAME",
-    "STATIC_URL",
-    "DEBUG",
-    "LANGUAGE_CODE",
-    "TIME_ZONE",
-    "TOOLVERDICT_PANEL_FIRST",
-    "TOOLVERDICT_PAGE_SCRIPTS",
-)
-RENDERING_PREFIXES = ("TOOLVERDICT_COMMUNITY_",)
 
 
 def _files() -> list[Path]:
@@ -52,11 +41,10 @@ def _code() -> tuple[str, int]:
 
 @functools.cache
 def _settings() -> str:
-    names = [
-        n
-        for n in dir(settings)
-        if n in RENDERING_SETTINGS or (n.startswith(RENDERING_PREFIXES) and n.isupper())
-    ]
+    # Only the settings the apps declared as changing what pages show (registry.py): a
+    # machine-specific setting (paths, threads) must not split the ETags of machines
+    # serving one site.
+    names = [n for n in dir(settings) if n.isupper() and registry.is_rendering(n)]
     text = "\n".join(f"{n}={getattr(settings, n)!r}" for n in sorted(names))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

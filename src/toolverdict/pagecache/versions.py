@@ -3,7 +3,9 @@
 A *scope* names a part of the site: ``catalog`` (any catalog edit), ``tool:<slug>`` (one
 tool's reviews and votes), ``pair:<a>:<b>`` (one head-to-head), ``category:<slug>`` (the
 reviews and votes of the tools in one category), ``reviews``, ``votes``, ``votes:tools`` and
-``digest``. Each scope has a version: the time in nanoseconds of the last committed write
+``digest``. The names belong to the apps that bump them (``catalog/scopes.py`` builds the
+catalog's); this module only versions strings. Each scope has a version: the time in
+nanoseconds of the last committed write
 that changed it (0 if none yet in the database; in a cache, where a version can be
 evicted, a missing one is set to the time it was found missing). A cached page is keyed
 by the versions of the scopes it shows, so bumping a scope retires exactly the pages that
@@ -19,7 +21,7 @@ the version it is keyed with.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import caches
@@ -155,39 +157,52 @@ def bump(scopes: Iterable[str]) -> None:
         CacheVersion.objects.filter(scope__in=scopes).update(version=now)
 
 
+# Keyword arguments of ``invalidate`` naming rows by primary key (``tools=[…]``), each
+# turned into scopes at commit by the app that owns the rows (catalog/pagecache_hooks.py).
+# One function may take several kinds, so related ids resolve in one query.
+Expand = Callable[[dict[str, set[int]]], Iterable[str]]
+_expanders: dict[str, Expand] = {}
+
+
+def register_ids(*kinds: str, expand: Expand) -> None:
+    """``invalidate(kind=[pk, …])`` for each of ``kinds``: ``expand({kind: pks})`` names
+    the scopes, at commit, in one call for all the kinds it took."""
+    for kind in kinds:
+        _expanders[kind] = expand
+
+
 class _Batch:
     """Scopes to bump when one transaction commits."""
 
     def __init__(self) -> None:
         self.scopes: set[str] = set()
-        self.tools: set[int] = set()
-        self.categories_of: set[int] = set()
+        self.ids: dict[str, set[int]] = {}
         self.done = False
 
     def run(self) -> None:
         self.done = True
         scopes = set(self.scopes)
-        if self.tools or self.categories_of:
-            from toolverdict.catalog.models import Tool
-
-            rows = Tool.objects.filter(pk__in=self.tools | self.categories_of).values_list(
-                "pk", "slug", "category__slug"
-            )
-            for pk, slug, category in rows:
-                if pk in self.tools:
-                    scopes.add(f"tool:{slug}")
-                scopes.add(f"category:{category}")
+        by_expander: dict[Expand, dict[str, set[int]]] = {}
+        for kind, pks in self.ids.items():
+            if pks:
+                by_expander.setdefault(_expanders[kind], {})[kind] = pks
+        for expand, ids in by_expander.items():
+            scopes.update(expand(ids))
         bump(scopes)
 
 
-def invalidate(*scopes: str, tools: Iterable[int] = (), categories_of: Iterable[int] = ()) -> None:
+def invalidate(*scopes: str, **ids: Iterable[int]) -> None:
     """Retire the pages showing ``scopes`` once the current transaction commits.
 
-    ``tools`` (primary keys) adds ``tool:<slug>`` and ``category:<slug>`` for each tool;
-    ``categories_of`` adds only the tools' ``category:<slug>``. Outside a transaction the
-    bump happens at once. Consecutive calls in one transaction (an import saving many rows)
-    are merged into one bump.
+    Keyword arguments name rows by primary key, each kind turned into scopes by the app
+    that registered it (``register_ids``): the catalog's ``tools`` adds ``tool:<slug>`` and
+    ``category:<slug>`` for each tool, ``categories_of`` only the tools' categories.
+    Outside a transaction the bump happens at once. Consecutive calls in one transaction
+    (an import saving many rows) are merged into one bump.
     """
+    unknown = set(ids) - set(_expanders)
+    if unknown:
+        raise TypeError(f"invalidate() got ids of unregistered kinds: {sorted(unknown)}")
     conn = transaction.get_connection()
     batch = None
     if conn.in_atomic_block and conn.run_on_commit:
@@ -200,7 +215,7 @@ def invalidate(*scopes: str, tools: Iterable[int] = (), categories_of: Iterable[
     if fresh:
         batch = _Batch()
     batch.scopes.update(scopes)
-    batch.tools.update(tools)
-    batch.categories_of.update(categories_of)
+    for kind, pks in ids.items():
+        batch.ids.setdefault(kind, set()).update(pks)
     if fresh:
         transaction.on_commit(batch.run)

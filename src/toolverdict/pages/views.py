@@ -12,10 +12,12 @@ from django.urls import reverse
 
 from toolverdict.catalog import services as catalog
 from toolverdict.catalog.models import Category, Tool
+from toolverdict.catalog.scopes import CATALOG, category_page, pair_page, tool_page
 from toolverdict.catalog.services import canonical_pair
 from toolverdict.catalog.sources import SourceStatus, statuses_for
 from toolverdict.community.services import CommunityFigure, community_figures
 from toolverdict.ingest.origin import tool_origin
+from toolverdict.pagecache.registry import cached
 from toolverdict.panel.dossier import build_dossier
 from toolverdict.panel.progress import panel_progress
 from toolverdict.panel.services import PanelSummary, latest_reviewed_tool_ids, panel_summaries
@@ -24,6 +26,9 @@ from . import browse, extras
 from .comparison import comparison
 
 
+# The home page lists the latest verdicts with their community figures and the panel's
+# progress: any review, any tool vote, any catalog edit changes it.
+@cached("catalog:home", [CATALOG, "reviews", "votes:tools"])
 def home(request: HttpRequest) -> HttpResponse:
     # Latest verdicts first; a fresh install without reviews shows its newest tools.
     latest = catalog.latest_tools(12, first_ids=latest_reviewed_tool_ids(12))
@@ -47,6 +52,8 @@ def home(request: HttpRequest) -> HttpResponse:
 BROWSE_PAGE_SIZE = 50
 
 
+# Browse lists every tool with its panel and community figures.
+@cached("catalog:tools", [CATALOG, "reviews", "votes:tools"], params=(*browse.FIELDS, "page"))
 def tool_list(request: HttpRequest) -> HttpResponse:
     """Every published tool, filtered and sorted by GET parameters (shareable links).
 
@@ -92,6 +99,7 @@ def tool_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached("catalog:tool", tool_page)
 def tool_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tool = catalog.get_tool(slug)
     if tool is None:
@@ -136,6 +144,7 @@ def _mark_reviews(tool: Tool, summary: PanelSummary, statuses: dict[str, SourceS
         card.source_marks = [(i, flagged[i]) for i in cited if i in flagged]
 
 
+@cached("catalog:category", category_page)
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     tools = list(category.tools.filter(is_published=True).order_by("name"))
@@ -151,6 +160,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@cached("catalog:search", [CATALOG], params=("q", "page"))
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").replace("\x00", "")[:100]
     results = catalog.tools_with_details().search(query).order_by("name")
@@ -158,6 +168,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/search.html", {"query": query, "page": page})
 
 
+@cached("compare:pair", pair_page)
 def compare(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if a == b:
         raise Http404("A comparison needs two different tools")

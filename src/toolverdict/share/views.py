@@ -1,7 +1,7 @@
 """robots.txt, the sitemap, share images and badges. Thin: look up, draw, answer.
 
 Every answer here is cached by the page cache with the scopes of the page it shows
-(pagecache/pages.py): a share image or badge is drawn once per version of its tool's
+(``@cached`` next to each view): a share image or badge is drawn once per version of its tool's
 figures and retired by the same writes as the tool page. The views also set the page
 cache's ``Cache-Control`` themselves, so browsers and CDNs may keep them when the page
 cache is off.
@@ -19,9 +19,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from toolverdict.catalog.models import Tool
+from toolverdict.catalog.scopes import CATALOG, pair_page, tool_page
 from toolverdict.catalog.services import canonical_pair
 from toolverdict.community.services import community_figures
 from toolverdict.pagecache.middleware import cache_control
+from toolverdict.pagecache.registry import cached
 from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
@@ -34,6 +36,7 @@ def _cacheable(response: HttpResponse) -> HttpResponse:
     return response
 
 
+@cached("share:robots")
 def robots(request: HttpRequest) -> HttpResponse:
     body = render_to_string(
         "share/robots.txt",
@@ -42,12 +45,17 @@ def robots(request: HttpRequest) -> HttpResponse:
     return _cacheable(HttpResponse(body, content_type="text/plain; charset=utf-8"))
 
 
+def _section_scopes(section: str) -> list[str]:
+    return ["digest"] if section == "digest" else [CATALOG]
+
+
 @dataclass
 class IndexEntry:
     location: str
     last_mod: None = None
 
 
+@cached("share:sitemap", [CATALOG, "digest"])
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """One entry per section page, on SITE_URL (django's own index uses the request host)."""
     entries = []
@@ -62,6 +70,8 @@ def sitemap_index(request: HttpRequest) -> HttpResponse:
     return _cacheable(HttpResponse(body, content_type="application/xml"))
 
 
+# Django's sitemap view pages long sections with ?p= (the index links them).
+@cached("share:sitemap_section", _section_scopes, params=("p",))
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
     if section not in SITEMAPS:
         raise Http404("No such sitemap section")
@@ -81,6 +91,7 @@ def _png(data: bytes) -> HttpResponse:
     return _cacheable(HttpResponse(data, content_type="image/png"))
 
 
+@cached("share:tool_image", tool_page)
 def tool_image(request: HttpRequest, slug: str) -> HttpResponse:
     tool = _published_tool(slug)
     panel = panel_summaries([tool])[tool.pk]
@@ -88,6 +99,7 @@ def tool_image(request: HttpRequest, slug: str) -> HttpResponse:
     return _png(images.tool_image(tool, panel, community))
 
 
+@cached("share:pair_image", pair_page)
 def pair_image(request: HttpRequest, a: str, b: str) -> HttpResponse:
     if a == b:
         raise Http404("A comparison needs two different tools")
@@ -101,10 +113,12 @@ def pair_image(request: HttpRequest, a: str, b: str) -> HttpResponse:
     return _png(images.pair_image(sides))
 
 
+@cached("share:site_image")
 def site_image(request: HttpRequest) -> HttpResponse:
     return _png(images.site_image())
 
 
+@cached("share:badge", tool_page)
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
     tool = _published_tool(slug)
     panel = panel_summaries([tool])[tool.pk]

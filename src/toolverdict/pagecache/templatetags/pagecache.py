@@ -1,16 +1,17 @@
 """Template tags of the page cache.
 
 ``{% page_bits %}``: where a cached page asks for its reader's own bits. Rendered only
-into pages the page cache stores. It names the tools whose vote boxes the page shows
-(recorded by the community vote tags while the page rendered) and the pair, so the one
-fragment request (``community:page_bits``) answers exactly what the page needs.
+into pages the page cache stores. It names what the page's personal parts recorded while
+it rendered (each part's registered ``query``: the community's vote boxes name their
+tools and pair), so the one fragment request (the view an app registered with
+``registry.set_fragment_view``) answers exactly what the page needs.
 static/site.js turns it into an htmx request when the reader is signed in.
 
 ``{% page_scripts %}``: the page's scripts, for the readers who use them. Reading needs no
 JavaScript and every form works without it; scripts only let a signed-in reader's votes
 answer in place. So by default (``TOOLVERDICT_PAGE_SCRIPTS = "members"``) an anonymous
 page carries none, and a signed-in reader's copy gets them filled in with their other own
-bits (pagecache/middleware.py). Even an empty script costs the first load a long task
+bits (pagecache/personal.py). Even an empty script costs the first load a long task
 (the browser sets up JavaScript for the page), which showed in Lighthouse's blocking time
 on a busy machine. ``"all"`` puts them on every page: for a CDN that serves the
 anonymous copy to signed-in readers too, whose bits then arrive by the fragment request.
@@ -27,38 +28,43 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from .. import registry
+
 register = template.Library()
 
 
 def record_tool(request, tool) -> None:
-    """Note a tool vote box on a page being rendered for the cache."""
-    if request is not None and getattr(request, "_page_cache_render", False):
-        seen = request.__dict__.setdefault("_page_vote_tools", {})
-        seen.setdefault(tool.slug, {"pk": tool.pk, "slug": tool.slug, "name": tool.name})
+    """Kept for community/templatetags/community.py until it imports
+    ``community.personal_parts.record_tool`` (the community's split is under way)."""
+    registry.record(
+        request, "tool", {"pk": tool.pk, "slug": tool.slug, "name": tool.name}, tool.slug
+    )
 
 
 def record_pair(request, left, right) -> None:
-    if request is not None and getattr(request, "_page_cache_render", False):
-        request._page_vote_pair = tuple(
-            {"pk": t.pk, "slug": t.slug, "name": t.name} for t in (left, right)
-        )
+    """Kept for community/templatetags/community.py, as ``record_tool``."""
+    registry.record(
+        request, "pair", tuple({"pk": t.pk, "slug": t.slug, "name": t.name} for t in (left, right))
+    )
 
 
 @register.simple_tag(takes_context=True)
 def page_bits(context: template.Context) -> str:
+    """Where the fragment request goes: it names what the page's parts recorded."""
     request = context.get("request")
     if request is None or not getattr(request, "_page_cache_render", False):
         return ""
     if not scripts_for_everyone():
         return ""  # no script on the page to ask; signed-in readers get theirs filled in
-    query = {}
-    tools = getattr(request, "_page_vote_tools", {})
-    if tools:
-        query["tools"] = ",".join(tools)
-    pair = getattr(request, "_page_vote_pair", None)
-    if pair:
-        query["pair"] = ",".join(t["slug"] for t in pair)
-    url = reverse("community:page_bits")
+    view = registry.fragment_view()
+    if view is None:
+        return ""
+    query: dict[str, str] = {}
+    recorded = registry.recorded(request)
+    for name, part in registry.personal_parts_registered().items():
+        if part.query is not None and recorded.get(name):
+            query.update(part.query(recorded[name]))
+    url = reverse(view)
     if query:
         url = f"{url}?{urlencode(query)}"
     return format_html(
@@ -94,7 +100,7 @@ def page_scripts(context: template.Context, *extra: str) -> str:
     request = context.get("request")
     anonymous_copy = request is not None and getattr(request, "_page_cache_render", False)
     if anonymous_copy:
-        request._page_scripts = list(extra)
+        registry.record(request, "scripts", list(extra))
     user = None if request is None or anonymous_copy else getattr(request, "user", None)
     wanted = scripts_for_everyone() or bool(user is not None and user.is_authenticated)
     return mark_safe(SCRIPTS_PART.format(script_tags(extra) if wanted else ""))  # noqa: S308 - built by format_html
