@@ -9,12 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from toolverdict.community.bursts import suspicious_bursts
+from toolverdict.community.figures import community_figures
 from toolverdict.community.models import Member, ToolVote, VoteEvent
-from toolverdict.community.services import (
-    cast_tool_vote,
-    community_figures,
-    suspicious_bursts,
-)
+from toolverdict.community.votes import cast_tool_vote
 from toolverdict.core.net import client_hash
 
 from .conftest import create_member

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from toolverdict.community.models import Member
-from toolverdict.community.services import cast_pair_vote, cast_tool_vote
+from toolverdict.community.votes import cast_pair_vote, cast_tool_vote
 
 from .conftest import create_member
 

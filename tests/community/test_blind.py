@@ -13,7 +13,7 @@ from django.urls import reverse
 from toolverdict.catalog.models import Tool
 from toolverdict.community import blind
 from toolverdict.community.models import PairVote, VoteEvent
-from toolverdict.community.services import InvalidVote, cast_pair_vote
+from toolverdict.community.votes import InvalidVote, cast_pair_vote
 
 from .conftest import create_member
 

@@ -104,7 +104,7 @@ def test_a_voter_handed_the_shared_copy_gets_the_results_opened(
     settings.TOOLVERDICT_PAGE_SCRIPTS = "all"  # the setting for such a CDN
 
     from toolverdict.catalog.models import Tool
-    from toolverdict.community.services import cast_pair_vote
+    from toolverdict.community.votes import cast_pair_vote
 
     settings.TOOLVERDICT_COMMUNITY_MIN_VOTES = 1
     settings.TOOLVERDICT_COMMUNITY_NEW_ACCOUNT_DELAY_HOURS = 0

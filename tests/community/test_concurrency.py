@@ -23,8 +23,8 @@ from django.test import Client
 from django.test.testcases import QuietWSGIRequestHandler
 
 from toolverdict.catalog.models import Tool
+from toolverdict.community.figures import community_figures, pair_split
 from toolverdict.community.models import PairVote, ToolVote, VoteEvent
-from toolverdict.community.services import community_figures, pair_split
 
 from .conftest import create_member
 

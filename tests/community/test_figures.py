@@ -11,14 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from toolverdict.catalog.models import Tool
-from toolverdict.community.services import (
-    cast_pair_vote,
-    cast_tool_vote,
-    community_figures,
-    head_to_head_leaderboard,
-    rankings,
-    wilson_lower_bound,
-)
+from toolverdict.community.figures import community_figures, wilson_lower_bound
+from toolverdict.community.rankings import head_to_head_leaderboard, rankings
+from toolverdict.community.votes import cast_pair_vote, cast_tool_vote
 
 from .conftest import create_member
 

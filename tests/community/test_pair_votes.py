@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from toolverdict.community.figures import pair_split
 from toolverdict.community.models import PairVote, VoteEvent
-from toolverdict.community.services import InvalidVote, cast_pair_vote, pair_split
+from toolverdict.community.votes import InvalidVote, cast_pair_vote
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from toolverdict.community.figures import community_figures
 from toolverdict.community.models import ToolVote, VoteEvent
-from toolverdict.community.services import cast_tool_vote, community_figures
+from toolverdict.community.votes import cast_tool_vote
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,10 @@ from django.urls import reverse
 
 from toolverdict.community import trust
 from toolverdict.community.admin import MemberAdmin
+from toolverdict.community.figures import community_figures
 from toolverdict.community.models import Member, ToolVote
-from toolverdict.community.services import (
-    cast_pair_vote,
-    cast_tool_vote,
-    community_figures,
-    head_to_head_leaderboard,
-)
+from toolverdict.community.rankings import head_to_head_leaderboard
+from toolverdict.community.votes import cast_pair_vote, cast_tool_vote
 from toolverdict.panel.models import Review
 
 from .conftest import create_member

@@ -21,7 +21,8 @@ from toolverdict.catalog.models import Category, Pricing, Tool
 from toolverdict.catalog.services import canonical_pair, tools_with_details
 from toolverdict.catalog.sources import statuses_for
 from toolverdict.community import conf as community_conf
-from toolverdict.community.services import community_figures, head_to_head_leaderboard
+from toolverdict.community.figures import community_figures
+from toolverdict.community.rankings import head_to_head_leaderboard
 from toolverdict.core.errors import api_error
 from toolverdict.pages import browse
 from toolverdict.pages.comparison import comparison

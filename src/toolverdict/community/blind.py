@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db.models import Count, F, Q
 
 from . import intervals
+from .figures import counted_votes
 from .models import PairVote
-from .services import counted_votes
 
 
 def _slug(tool: Any) -> str:

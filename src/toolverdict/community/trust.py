@@ -161,7 +161,7 @@ def disagreements(category: Category | None = None) -> list[Disagreement]:
     from toolverdict.panel.models import Review
     from toolverdict.panel.services import MIN_PUBLISHED_FOR_PCT
 
-    from .services import community_figures
+    from .figures import community_figures
 
     tools = Tool.objects.published().select_related("category").order_by("name")
     if category is not None:
@@ -246,7 +246,7 @@ def vote_rules(tools: Sequence[Tool] | None = None) -> dict[int | None, VoteRule
 
     With ``tools`` None, one entry under the key None sums every published tool.
     """
-    from .services import counted_votes
+    from .figures import counted_votes
 
     votes = ToolVote.objects.all()
     if tools is None:

@@ -27,8 +27,11 @@ from toolverdict.core import ratelimit
 from toolverdict.core.errors import error_page, too_many_requests
 from toolverdict.core.net import client_ip
 
-from . import accounts, blind, conf, services, trust
+from . import accounts, blind, conf, figures, own_votes, trust, votes
+from .bursts import suspicious_bursts
 from .forms import PairVoteForm, SignInForm, ToolVoteForm
+from .rankings import head_to_head_leaderboard
+from .rankings import rankings as ranked_tools
 
 ACCEPTED_HEADER = "X-Vote-Accepted"
 
@@ -109,12 +112,12 @@ def vote_tool(request: HttpRequest, slug: str) -> HttpResponse:
         return _bad_vote(request, "A vote is ship or skip.", next_url)
     context = {"tool": tool, "next_url": next_url, "oob": True}
     if not _within_limits(request):
-        context["community"] = services.community_figures([tool])[tool.pk]
+        context["community"] = figures.community_figures([tool])[tool.pk]
         return _refused(request, "community/_tool_vote.html", context, 429)
     value = form.cleaned_data["value"]
-    services.cast_tool_vote(request.user, tool, value, ip=client_ip(request))
+    votes.cast_tool_vote(request.user, tool, value, ip=client_ip(request))
     if request.htmx:
-        context["community"] = services.community_figures([tool])[tool.pk]
+        context["community"] = figures.community_figures([tool])[tool.pk]
         response = render(request, "community/_tool_vote.html", context)
     else:
         messages.success(request, f"Your vote on {tool.name} is saved: {value}.")
@@ -143,7 +146,7 @@ def vote_pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     # The order this reader's buttons always show, computed here: an order sent with the
     # form would let a reader choose what the position-bias figure records.
     first = blind.button_order(request.user, left, right)[0]
-    services.cast_pair_vote(
+    votes.cast_pair_vote(
         request.user, left, right, winner, ip=client_ip(request), shown_first=first
     )
     if request.htmx:
@@ -224,7 +227,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "community/profile.html", {"mine": services.my_votes(request.user)})
+    return render(request, "community/profile.html", {"mine": own_votes.my_votes(request.user)})
 
 
 @require_GET
@@ -262,8 +265,8 @@ def rankings(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     context = {
         "category": category,
         "categories": categories_with_counts(),
-        "rankings": services.rankings(category),
-        "leaderboard": services.head_to_head_leaderboard(category),
+        "rankings": ranked_tools(category),
+        "leaderboard": head_to_head_leaderboard(category),
         "disagreements": trust.disagreements(category),
         "minimum": conf.min_votes(),
     }
@@ -292,7 +295,7 @@ def how_votes_count(request: HttpRequest) -> HttpResponse:
 @require_GET
 def bursts(request: HttpRequest) -> HttpResponse:
     context = {
-        "bursts": services.suspicious_bursts(),
+        "bursts": suspicious_bursts(),
         "window": conf.burst_window(),
         "min_accounts": conf.burst_min_accounts(),
         "new_account_age": conf.burst_new_account_age(),

@@ -36,16 +36,16 @@ log = logging.getLogger(__name__)
 _FLAG = "_toolverdict_login_throttled"
 
 
+# The setting of each kind's limit (its default is in settings.py).
 _SETTINGS = {
-    "ip": ("TOOLVERDICT_ADMIN_LOGIN_LIMIT", "5/900"),
-    "user": ("TOOLVERDICT_ADMIN_LOGIN_USERNAME_LIMIT", "20/900"),
+    "ip": "TOOLVERDICT_ADMIN_LOGIN_LIMIT",
+    "user": "TOOLVERDICT_ADMIN_LOGIN_USERNAME_LIMIT",
 }
 
 
 def limit(kind: str = "ip") -> tuple[int, int]:
     """(failures allowed, window seconds) per address or username; count 0 switches it off."""
-    name, default = _SETTINGS[kind]
-    count, seconds = str(getattr(settings, name, default)).split("/", 1)
+    count, seconds = str(getattr(settings, _SETTINGS[kind])).split("/", 1)
     return int(count), max(int(seconds), 1)
 
 

@@ -25,14 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from toolverdict.catalog.models import Category, Fact, PricePoint, Source, Tool
 from toolverdict.catalog.sources import source_status
-from toolverdict.community.conf import min_votes
-from toolverdict.community.models import Ballot, PairVote, ToolVote
-from toolverdict.community.services import counted_votes
+from toolverdict.community.figures import community_figures, pair_tallies
 from toolverdict.panel.models import Claim, Review
 
 SCHEMA_VERSION = "1.0"
@@ -246,48 +244,31 @@ def collect(now: dt.datetime | None = None) -> dict[str, list[dict[str, Any]]]:
                     "support": c.support,
                 }
             )
-    minimum = min_votes()
-    tool_votes = (
-        ToolVote.objects.filter(counted_votes(), tool_id__in=list(slugs))
-        .values("tool_id")
-        .annotate(votes=Count("pk"), ship=Count("pk", filter=Q(value=Ballot.SHIP)))
-    )
-    figures = {row["tool_id"]: row for row in tool_votes}
-    for pk, slug in sorted(slugs.items(), key=lambda item: item[1]):
-        row = figures.get(pk, {"votes": 0, "ship": 0})
-        shown = row["votes"] > 0 and row["votes"] >= minimum
+    # The community's own figures, so the dump counts and hides exactly as the pages do.
+    figures = community_figures(tools)
+    for t in sorted(tools, key=lambda tool: tool.slug):
+        figure = figures[t.pk]
+        shown = figure.pct is not None
         tables["tool_votes"].append(
             {
-                "tool": slug,
-                "votes": row["votes"],
+                "tool": t.slug,
+                "votes": figure.votes,
                 # Under the pages' minimum the split is not published (as on the pages).
-                "ship": row["ship"] if shown else None,
-                "skip": row["votes"] - row["ship"] if shown else None,
-                "community_pct": round(100 * row["ship"] / row["votes"]) if shown else None,
+                "ship": figure.ship if shown else None,
+                "skip": figure.skip if shown else None,
+                "community_pct": figure.pct,
             }
         )
-    pairs = (
-        PairVote.objects.filter(
-            counted_votes(), tool_a_id__in=list(slugs), tool_b_id__in=list(slugs)
-        )
-        .values("tool_a_id", "tool_b_id")
-        .annotate(
-            votes=Count("pk"),
-            a_votes=Count("pk", filter=Q(winner_id=F("tool_a_id"))),
-        )
-    )
-    pair_rows = []
-    for row in pairs:
-        shown = row["votes"] >= minimum
-        pair_rows.append(
-            {
-                "tool_a": slugs[row["tool_a_id"]],
-                "tool_b": slugs[row["tool_b_id"]],
-                "votes": row["votes"],
-                "tool_a_votes": row["a_votes"] if shown else None,
-                "tool_b_votes": row["votes"] - row["a_votes"] if shown else None,
-            }
-        )
+    pair_rows = [
+        {
+            "tool_a": slugs[tally.tool_a_id],
+            "tool_b": slugs[tally.tool_b_id],
+            "votes": tally.votes,
+            "tool_a_votes": tally.tool_a_votes if tally.shown else None,
+            "tool_b_votes": tally.tool_b_votes if tally.shown else None,
+        }
+        for tally in pair_tallies(slugs)
+    ]
     tables["pair_votes"] = sorted(pair_rows, key=lambda r: (r["tool_a"], r["tool_b"]))
     return {
         name: [{k: _plain(row[k]) for k in TABLES[name]} for row in rows]

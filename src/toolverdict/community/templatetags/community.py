@@ -11,7 +11,9 @@ from django import template
 from toolverdict.catalog.models import Tool
 from toolverdict.pagecache.templatetags.pagecache import record_pair, record_tool
 
-from .. import blind, services, trust
+from .. import blind, trust
+from ..figures import pair_split
+from ..votes import user_pair_choice, user_tool_votes
 
 register = template.Library()
 
@@ -26,7 +28,7 @@ def my_tool_vote(context: template.Context, tool: Tool) -> str | None:
         return None
     votes = getattr(request, "_community_tool_votes", None)
     if votes is None:
-        votes = services.user_tool_votes(user)
+        votes = user_tool_votes(user)
         request._community_tool_votes = votes
     return votes.get(tool.pk)
 
@@ -43,11 +45,11 @@ def pair_box(context: template.Context, left: Tool, right: Tool) -> dict:
     if memo is not None and (left.pk, right.pk) in memo:
         return memo[(left.pk, right.pk)]
     user = context.get("user")
-    split = services.pair_split(left, right)
+    split = pair_split(left, right)
     box = {
         "split": split,
         "call": trust.pair_call(split),
-        "mine": services.user_pair_choice(user, left, right) if user is not None else None,
+        "mine": user_pair_choice(user, left, right) if user is not None else None,
         "order": blind.button_order(user, left, right),
     }
     if request is not None:
