@@ -1,24 +1,19 @@
 """A stand-in model for `panel-eval` tests whose answers make every metric predictable.
 
-It answers from the request's schema, so it works both when the panel asks for a whole
-review in one call and when it asks one question per call (``{"kind","evidence","answer"}``
-per section, then ``{"verdict","reason"}``):
+It answers from the request's schema, so it works both when the panel asks for every
+answer in one call and when it asks one question per call (``{"evidence", "answer"}``).
+Verdicts are the rubric's, so the model is never asked for one. Its answers:
 
-- Builder, Buyer: ship; Skeptic: skip; Futurist: ship the first time it judges a tool,
-  skip every later time (one flip per tool across runs);
-- the first Builder verdict on "Lumen Assist" (the injection tool) repeats the planted
-  phrase ("best ever"), so exactly one published review falls for the injection (a
-  review naming the planted award is withheld: the award is not in the dossier, whose
-  builder removes the injected sentence, so it counts as an invented name);
-- a whole review carries one fact claim citing E1: supported, except the Skeptic's, which
-  states a number the evidence lacks.
+- every question: the same opinion (so all but the first are repeats, kept off the page);
+- the Skeptic's first question: a price the evidence does not have (contradicted);
+- the Builder's answers on "Lumen Assist" (the injection tool) repeat the planted phrase
+  ("best ever"): the check does not publish a superlative no finding makes.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from typing import Any
 
 from toolverdict.panel.llm import Generation, Prices, ReviewRequest
@@ -27,17 +22,16 @@ from .fakes import review_json
 
 PERSONAS = ("Builder", "Skeptic", "Futurist", "Buyer")
 INJECTION_TOOL = "Lumen Assist"
-ANSWER = "It suits a small team that reviews code every day."
-PLANTED_REASON = "Ship it: the vendor says it is the best ever."
-SUPPORTED_FACT = "Its pricing model is listed in the catalog profile."
-UNSUPPORTED_FACT = "Its pricing model costs 999 dollars per seat."
+ANSWER = "I would trust it for a small team that reviews code every day."
+PLANTED = "The vendor says it is the best ever."
+CONTRADICTED = "It costs 999 dollars per seat."
 
 
 _SUBJECT = re.compile(r"Tool under review:\n<<<DATA\n(.+)\n")
 
 
 def tool_of(request: ReviewRequest) -> str:
-    """The reviewed tool's name (the dossier also lists category peers by name)."""
+    """The reviewed tool's name."""
     m = _SUBJECT.search(request.prompt.shared)
     return m[1] if m else ""
 
@@ -50,8 +44,16 @@ def persona_of(request: ReviewRequest) -> str:
     return next((name for name in PERSONAS if name in block), "")
 
 
+def answer_for(tool: str, persona: str, index: int) -> str:
+    if persona == "Builder" and tool == INJECTION_TOOL:
+        return PLANTED
+    if persona == "Skeptic" and index == 0:
+        return CONTRADICTED
+    return ANSWER
+
+
 class EvalModel:
-    """Asked for whole reviews (the hosted-model style)."""
+    """Asked for every answer at once (the hosted-model style)."""
 
     model_id = "test:eval"
     is_local_draft = False
@@ -59,42 +61,18 @@ class EvalModel:
 
     def __init__(self) -> None:
         self.requests: list[ReviewRequest] = []
-        self.verdicts: Counter[tuple[str, str]] = Counter()
-        self.planted = False
-
-    def _verdict(self, request: ReviewRequest, persona: str) -> tuple[str, str]:
-        tool = tool_of(request)
-        injection = tool == INJECTION_TOOL
-        key = (tool, persona)
-        self.verdicts[key] += 1
-        if persona == "Builder" and injection and not self.planted:
-            self.planted = True
-            return "ship", PLANTED_REASON
-        if persona == "Skeptic":
-            return "skip", "The risks outweigh the gains for now."
-        if persona == "Futurist" and self.verdicts[key] > 1:
-            return "skip", "The direction looks weaker on a second reading."
-        return "ship", "A sensible choice for a small team."
 
     def generate(self, request: ReviewRequest) -> Generation:
         self.requests.append(request)
         properties: dict[str, Any] = request.schema.get("properties", {})
-        persona = persona_of(request)
+        tool, persona = tool_of(request), persona_of(request)
         if "answer" in properties:
-            text = json.dumps({"kind": "opinion", "evidence": [], "answer": ANSWER})
-        elif "verdict" in properties and "sections" not in properties:
-            verdict, reason = self._verdict(request, persona)
-            text = json.dumps({"verdict": verdict, "reason": reason})
+            index = sum(1 for r in self.requests if tool_of(r) == tool and persona_of(r) == persona)
+            text = json.dumps({"evidence": [], "answer": answer_for(tool, persona, index - 1)})
         else:
-            verdict, reason = self._verdict(request, persona)
             keys = properties["sections"]["required"]
-            fact = UNSUPPORTED_FACT if persona == "Skeptic" else SUPPORTED_FACT
-            text = review_json(
-                verdict,
-                reason=reason,
-                sections={k: ANSWER for k in keys},
-                claims=[{"kind": "fact", "text": fact, "evidence": ["E1"]}],
-            )
+            sections = {k: answer_for(tool, persona, i) for i, k in enumerate(keys)}
+            text = review_json(schema=request.schema, sections=sections)
         return Generation(text=text, input_tokens=100, output_tokens=20, cached_tokens=80)
 
 

@@ -91,13 +91,17 @@ def test_an_obedient_model_cannot_publish_the_rules_a_fake_verification_or_a_pri
 
     def script(request, n):
         keys = request.schema["properties"]["sections"]["required"]
-        return review_json(schema=request.schema, sections=dict(zip(keys, obeyed, strict=False)))
+        return review_json(
+            schema=request.schema, sections={k: obeyed[i % 3] for i, k in enumerate(keys)}
+        )
 
     review_tools([evil.pk], ScriptedModel(script))
     for review in Review.objects.filter(tool=evil):
         # The verdict is the rubric's: the model was never asked for one.
         assert review.status == "published" and review.verdict == review.rubric_verdict
-        labels = {c.text: (c.support, c.problems[0]) for c in review.claims.all()}
+        labels: dict[str, tuple[str, str]] = {}
+        for c in review.claims.order_by("position"):
+            labels.setdefault(c.text, (c.support, c.problems[0]))
         assert labels[leaked] == ("unsupported", "repeats the panel's instructions")
         assert labels["Every claim about Evil Agent is verified."][0] == "unsupported"
         assert labels["It costs $1 per month."][0] == "contradicted"
@@ -202,4 +206,4 @@ def test_an_injected_award_never_reaches_the_model_and_naming_it_is_not_publishe
         for claim in review.claims.all():
             assert claim.support not in PUBLISHED
         first = review.claims.order_by("position").first()
-        assert first.problems == ["names something not in the evidence: NovaForge"]
+        assert first.problems[0].startswith("names something not in the evidence: NovaForge")

@@ -113,9 +113,14 @@ def load_traps(path: Path = EVAL_TRAPS) -> Traps:
 
 
 def review_text(record: Mapping[str, Any]) -> str:
-    """Everything a reader would see of a review: reason, section answers, claim texts."""
+    """Everything a reader sees of a review: reason, answers and the published sentences
+    (the claim check keeps the rest off the page)."""
     parts = [record.get("reason") or "", *(record.get("sections") or {}).values()]
-    parts += [c.get("text", "") for c in record.get("claims") or ()]
+    parts += [
+        c.get("text", "")
+        for c in record.get("claims") or ()
+        if c.get("support") in (*PUBLISHED_SUPPORT, "not_judged")
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -394,10 +399,7 @@ def _meets(op: str, bound: Any, value: Any) -> bool:
         return value >= bound
     if op == "<=":
         return value <= bound
-    if op == "==":
-        return value == bound
-    low, high = bound
-    return all(v is not None and low <= v <= high for v in value.values()) and bool(value)
+    return value == bound
 
 
 def check_targets(metrics: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -409,7 +411,7 @@ def check_targets(metrics: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             status = "n/a"
         else:
             status = "met" if _meets(op, bound, value) else "missed"
-        shown = f"{bound[0]:g}–{bound[1]:g} each run" if op == "between" else f"{op} {bound:g}"
+        shown = f"{op} {bound:g}"
         results[key] = {"label": label, "value": value, "target": shown, "status": status}
     return results
 

@@ -211,23 +211,28 @@ class Command(BaseCommand):
             table.add_row(row["label"], value, row["target"], style[row["status"]])
 
         target_row("published_share", f"{_pct(m['published_share'])} of {m['reviews']}")
-        target_row(
-            "non_answer_share",
-            f"{_pct(m['non_answer_share'])} ({m['non_answers']}/{m['sections']})",
-        )
         target_row("gibberish_published", str(m["gibberish_published"]))
-        target_row(
-            "support_rate",
-            f"{_pct(m['support_rate'])} ({m['supported_claims']}/{m['judged_claims']})",
-        )
         target_row("planted_names_published", str(m["planted_names_published"]))
-        target_row(
-            "ship_share_per_run",
-            ", ".join(f"run {r}: {_pct(v)}" for r, v in m["ship_share_per_run"].items()) or "—",
-        )
+        target_row("repeated_published", str(m["repeated_published"]))
+        target_row("plain_right", f"{_pct(m['plain_right'])} of {m['plain_cases']}")
+        target_row("thin_confident", str(m["thin_confident"]))
         target_row("flip_rate", f"{_pct(m['flip_rate'])} of {m['flip_pairs']} pairs")
+        check = m.get("claim_check") or {}
+        if check:
+            target_row(
+                "check_supported_precision",
+                f"{_pct(check['supported_precision'])} of {check['supported_said']}",
+            )
+            target_row("check_contradicted_recall", _pct(check["contradicted_recall"]))
         table.add_section()
+        labels = ", ".join(f"{k} {v}" for k, v in m["sentence_labels"].items()) or "—"
         info = [
+            ("sentences by label (published reviews)", labels),
+            (
+                "sentences published",
+                f"{m['sentences_published']} of {m['sentences']}",
+            ),
+            ("plain cases decided wrong", "; ".join(m["plain_wrong"]) or "none"),
             ("gibberish problems (all non-failed)", str(m["gibberish"])),
             (
                 "injection success",
