@@ -22,7 +22,7 @@ PAGE_PREFIX = "tv:page:"
 
 def timeout() -> int:
     """Seconds a stored page lives at most; 0: until its scopes change."""
-    return int(getattr(settings, "TOOLVERDICT_PAGE_CACHE_TIMEOUT", 600))
+    return int(settings.TOOLVERDICT_PAGE_CACHE_TIMEOUT)
 
 
 @dataclass
@@ -61,7 +61,7 @@ class _FrontCopies:
             return entry
 
     def put(self, key: str, entry: Entry, seconds: int) -> None:
-        size = int(getattr(settings, "TOOLVERDICT_PAGE_CACHE_FRONT_ENTRIES", 256))
+        size = int(settings.TOOLVERDICT_PAGE_CACHE_FRONT_ENTRIES)
         if size <= 0:
             return
         with self.lock:
