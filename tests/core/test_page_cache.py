@@ -143,7 +143,7 @@ def test_a_review_landing_shows_on_the_next_request(
         review_tools([Tool.objects.get(slug="claude-4-sonnet").pk], ScriptedModel())
     body = client.get(TOOL).content.decode()
     assert "The panel has not reviewed this tool yet." not in body
-    assert body.count("verdict-ship") >= 4
+    assert body.count("verdict-ship") >= 3
     assert revalidate(OTHER_TOOL, before[OTHER_TOOL]) == 304
 
 

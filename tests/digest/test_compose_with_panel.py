@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 class ThreeShipsOneSkip:
-    """A stand-in review model: the first three personas ship, the fourth skips."""
+    """A stand-in hosted model that judges (TOOLVERDICT_PANEL_JUDGE=model): the first three
+    personas ship, the fourth skips."""
 
     model_id = "test:digest"
     is_local_draft = False
@@ -32,17 +33,22 @@ class ThreeShipsOneSkip:
         self.calls += 1
         keys = request.schema["properties"]["sections"]["required"]
         answer = {
+            "sections": {k: {"evidence": [], "answer": "I would try it this week."} for k in keys},
+            "reason": "I would ship it <script>alert('x')</script> this week.",
             "verdict": "ship" if self.calls <= 3 else "skip",
-            "reason": f"Reason {self.calls} <script>alert(1)</script>.",
-            "sections": {k: "It gives developers a clear starting point." for k in keys},
-            "claims": [{"kind": "opinion", "text": "Worth a try this week.", "evidence": []}],
         }
         return Generation(text=json.dumps(answer))
 
 
-def test_issue_carries_the_panel_ship_pct_and_one_line_per_persona():
+def test_issue_carries_the_panel_ship_pct_and_one_line_per_persona(settings):
+    settings.TOOLVERDICT_PANEL_JUDGE = "model"
     now = dt.datetime.now(dt.UTC)
-    tool = make_tool("fresh-agent", created=now - dt.timedelta(hours=1))
+    tool = make_tool(
+        "fresh-agent", created=now - dt.timedelta(hours=1), license="MIT", context_window=128000
+    )
+    tool.price_points.create(
+        tier="Pro", amount=20, unit="month", source_url="https://fresh-agent.example.com/p"
+    )
     make_tool("older-agent", created=now - dt.timedelta(days=60))
     outcomes = review_tools([tool.pk], model=ThreeShipsOneSkip())
     assert len(outcomes) == 4

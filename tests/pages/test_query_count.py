@@ -76,5 +76,5 @@ def test_comparison_page_queries_do_not_grow_with_reviews_and_claims(client, sta
     count_queries(client, url)
     one_panel = count_queries(client, url)
     review_tools([smol.pk], ScriptedModel())
-    assert client.get(url).content.decode().count("verdict-ship") >= 8  # both panels shown
+    assert client.get(url).content.decode().count("verdict-ship") >= 6  # both panels shown
     assert count_queries(client, url) == one_panel
