@@ -118,11 +118,13 @@ _STRENGTH = re.compile(
     r"|makes\s+it\s+(?:a\s+)?(?:good|great|strong|attractive|viable))\b",
     re.I,
 )
+# A judgement owned by the persona: first person, or a word that only judges. A modal alone
+# ("it would involve loading the model") is not enough: measured, the small model wrote
+# false procedures in that form.
 _OPINION = re.compile(
-    r"\b(?:i|i'd|i'm|i'll|i've|my|me|we|we'd|we'll|our|should|would|might|likely|unlikely"
-    r"|probably|perhaps|seems?|worth|bet|betting|risk|risky|doubt|suspect|expect|believe"
-    r"|think|promising|compelling|attractive|appealing|sensible|reasonable|recommend\w*"
-    r"|prefer\w*|wary|cautious|confident|trust|gamble|wager)\b",
+    r"\b(?:i|i'd|i'm|i'll|i've|my|me|we|we'd|we'll|our|worth|bet|betting|risky|doubt|suspect"
+    r"|promising|compelling|attractive|appealing|sensible|recommend\w*|prefer\w*|wary"
+    r"|cautious|confident|gamble|wager)\b",
     re.I,
 )
 _MEASURED = re.compile(

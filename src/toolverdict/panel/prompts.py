@@ -38,12 +38,14 @@ Do not compare with other tools unless a C item says so. Do not repeat yourself 
 copy the vendor's description. Write plain English sentences."""
 
 QUESTION_FORMAT = """Answer the question in one or two complete sentences of at most 40 words in
-all: a specific from the evidence, then your judgement as this reviewer. Reply with JSON:
-the evidence ids your answer rests on, then the answer."""
+all: restate one item of the evidence exactly, then give your judgement in the first person
+("I would ...", "I doubt ..."). Reply with JSON: the evidence ids your answer rests on, then
+the answer."""
 
-WHOLE_FORMAT = """Answer each question in one or two complete sentences: a specific from the
-evidence, then your judgement as this reviewer. Reply with one JSON object holding, for
-each question, the evidence ids the answer rests on and the answer."""
+WHOLE_FORMAT = """Answer each question in one or two complete sentences: restate one item of the
+evidence exactly, then give your judgement in the first person ("I would ...", "I doubt
+..."). Reply with one JSON object holding, for each question, the evidence ids the answer
+rests on and the answer."""
 
 VERDICT_FORMAT = """Also decide your own verdict, "ship" or "skip", with a one-sentence reason
 naming the one thing that decides it for your lens."""
