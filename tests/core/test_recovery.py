@@ -26,14 +26,14 @@ from django_tasks_db.models import DBTaskResult
 from toolverdict.catalog.models import Fact, Tool
 from toolverdict.core import recovery
 from toolverdict.core.heartbeat import HandedBack, Heartbeat
+from toolverdict.core.models import TaskRecovery, WorkerHeartbeat
 from toolverdict.core.scheduling import periodic_jobs
 from toolverdict.core.workerconf import conf
-from toolverdict.core.models import TaskRecovery, WorkerHeartbeat
 from toolverdict.ingest.models import PipelineRun, RunStatus
 from toolverdict.ingest.pipeline import claim_run
 from toolverdict.ingest.tasks import run_daily_pipeline
-from toolverdict.panel.models import Review
 from toolverdict.panel import periodic as panel_periodic
+from toolverdict.panel.models import Review
 from toolverdict.panel.services import review_tools
 from toolverdict.panel.tasks import outdated_tool_ids, queue_backlog, review_tool
 

@@ -330,7 +330,7 @@ def test_child_environment_isolates_the_database(tmp_path, settings):
     assert env["TOOLVERDICT_MODEL_DIR"] == "/srv/models"
     assert env["TOOLVERDICT_TASKS_BACKEND"].endswith("DummyBackend")
     assert env["X"] == "1"
-    del settings.TOOLVERDICT_MODEL_DIR
+    settings.TOOLVERDICT_MODEL_DIR = None
     assert "TOOLVERDICT_MODEL_DIR" not in child_environment(tmp_path, base={})
 
 

@@ -183,9 +183,7 @@ def test_default_qwen_model_words_a_plain_case_and_every_sentence_is_checked(set
     thin = Tool.objects.get(slug="nimbus-soon")
 
     outcomes = review_tools([tool.pk, thin.pk], "local")
-    reviews = {
-        (o.tool, o.persona): Review.objects.get(pk=o.review_id) for o in outcomes
-    }
+    reviews = {(o.tool, o.persona): Review.objects.get(pk=o.review_id) for o in outcomes}
     for persona in ("Builder", "Buyer"):
         review = reviews[("fernwood-8b", persona)]
         assert review.model_id == "local:Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"

@@ -168,9 +168,8 @@ def disagreements(category: Category | None = None) -> list[Disagreement]:
         tools = tools.filter(category=category)
     tools = list(tools)
     rows = (
-        Review.objects.filter(
-            tool_id__in=[t.pk for t in tools], is_current=True, status=Review.Status.PUBLISHED
-        )
+        Review.objects.counted()
+        .filter(tool_id__in=[t.pk for t in tools], is_current=True)
         .values("tool_id")
         .annotate(valid=Count("pk"), ship=Count("pk", filter=Q(verdict=Review.Verdict.SHIP)))
     )

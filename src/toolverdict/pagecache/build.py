@@ -50,7 +50,7 @@ def _settings() -> str:
 
 
 def salt() -> str:
-    extra = getattr(settings, "TOOLVERDICT_PAGE_CACHE_SALT", "")
+    extra = settings.TOOLVERDICT_PAGE_CACHE_SALT
     return f"{_code()[0]}:{_settings()}:{extra}"
 
 

@@ -63,12 +63,12 @@ COMPRESSIBLE = (
 
 
 def enabled() -> bool:
-    return getattr(settings, "TOOLVERDICT_PAGE_CACHE", True)
+    return settings.TOOLVERDICT_PAGE_CACHE
 
 
 def cache_control() -> str:
-    max_age = int(getattr(settings, "TOOLVERDICT_PAGE_MAX_AGE", 60))
-    swr = int(getattr(settings, "TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE", 600))
+    max_age = settings.TOOLVERDICT_PAGE_MAX_AGE
+    swr = settings.TOOLVERDICT_PAGE_STALE_WHILE_REVALIDATE
     return f"public, max-age={max_age}, stale-while-revalidate={swr}"
 
 

@@ -31,7 +31,7 @@ CACHE_PREFIX = "tv:v:"
 
 
 def _store_kind() -> str:
-    kind = getattr(settings, "TOOLVERDICT_PAGE_CACHE_VERSIONS", "auto") or "auto"
+    kind = settings.TOOLVERDICT_PAGE_CACHE_VERSIONS or "auto"
     if kind != "auto":
         return kind
     if per_process_cache() or _pages_backend().endswith("DatabaseCache"):

@@ -163,9 +163,7 @@ def _count(queryset: QuerySet) -> Coalesce:
 def annotated(tools: QuerySet[Tool] | None = None) -> QuerySet[Tool]:
     """Published tools with ``fig_published``, ``fig_panel_ship``, ``fig_votes``,
     ``fig_votes_ship``, and the rates the sorts use (NULL where the pages show "—")."""
-    published = Review.objects.filter(
-        tool=OuterRef("pk"), is_current=True, status=Review.Status.PUBLISHED
-    )
+    published = Review.objects.counted().filter(tool=OuterRef("pk"), is_current=True)
     votes = ToolVote.objects.filter(counted_votes(), tool=OuterRef("pk"))
     minimum = max(1, min_votes())
     base = tools if tools is not None else Tool.objects.published()

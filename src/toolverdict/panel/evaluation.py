@@ -622,7 +622,7 @@ def child_environment(data_dir: Path, *, base: Mapping[str, str] | None = None) 
     env[CHILD_MARKER] = "1"
     if settings.TOOLVERDICT_PANEL_MODEL:
         env["TOOLVERDICT_PANEL_MODEL"] = settings.TOOLVERDICT_PANEL_MODEL
-    model_dir = getattr(settings, "TOOLVERDICT_MODEL_DIR", None)
+    model_dir = settings.TOOLVERDICT_MODEL_DIR
     if model_dir:
         env["TOOLVERDICT_MODEL_DIR"] = str(model_dir)
     # The child imports this very package, wherever it was loaded from.

@@ -23,31 +23,21 @@ from django.utils import timezone
 from toolverdict.catalog.models import Tool
 from toolverdict.pagecache.versions import invalidate
 
+from . import shares
 from .dossier import Dossier
 from .models import PanelSnapshot, Review
 
-#: Fewer published reviews than this give no panel verdict (as services.MIN_PUBLISHED_FOR_PCT).
-MIN_PUBLISHED = 3
 
-
-def verdict_word(ship: int, valid: int) -> str | None:
-    """ "ship" or "skip" by majority of published reviews, "split" on a tie, None below 3."""
-    if valid < MIN_PUBLISHED:
-        return None
-    skip = valid - ship
-    if ship == skip:
-        return "split"
-    return "ship" if ship > skip else "skip"
-
-
-def ship_pct(ship: int, valid: int) -> int | None:
-    return round(100 * ship / valid) if valid >= MIN_PUBLISHED else None
+def _figures(snapshot: PanelSnapshot) -> tuple[str | None, int | None]:
+    return shares.majority(snapshot.ship, snapshot.valid), shares.ship_pct(
+        snapshot.ship, snapshot.valid
+    )
 
 
 def _current_counts(tool_id: int) -> tuple[int, int, int]:
     row = Review.objects.filter(tool_id=tool_id, is_current=True).aggregate(
         reviews=Count("pk"),
-        valid=Count("pk", filter=Q(status=Review.Status.PUBLISHED)),
+        valid=Count("pk", filter=Q(pk__in=Review.objects.counted().values("pk"))),
         ship=Count("pk", filter=Q(status=Review.Status.PUBLISHED, verdict=Review.Verdict.SHIP)),
     )
     return row["ship"], row["valid"], row["reviews"]
@@ -171,8 +161,11 @@ def verdict_history(tool: Tool, limit: int = 20) -> list[HistoryEntry]:
     # first reached (a run can store a generation whose reviews change only later).
     anchor = snapshots[0] if snapshots else None
     for older, newer in zip(snapshots, snapshots[1:], strict=False):
-        before = (verdict_word(older.ship, older.valid), ship_pct(older.ship, older.valid))
-        after = (verdict_word(newer.ship, newer.valid), ship_pct(newer.ship, newer.valid))
+        before = (
+            shares.majority(older.ship, older.valid),
+            shares.ship_pct(older.ship, older.valid),
+        )
+        after = (shares.majority(newer.ship, newer.valid), shares.ship_pct(newer.ship, newer.valid))
         if before == after:
             continue
         changes = (

@@ -13,6 +13,16 @@ from django.db import models
 from toolverdict.catalog.models import Tool
 
 
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def counted(self) -> ReviewQuerySet:
+        """Reviews the ship % counts: published, with a confident verdict (not "not enough
+        evidence"). The rule itself is in ``panel/shares.py``."""
+        return self.filter(
+            status=Review.Status.PUBLISHED,
+            verdict__in=(Review.Verdict.SHIP, Review.Verdict.SKIP),
+        )
+
+
 class Review(models.Model):
     class Status(models.TextChoices):
         PUBLISHED = "published", "Published"
@@ -68,6 +78,8 @@ class Review(models.Model):
     attempts = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["tool", "persona_order", "persona"]
@@ -143,7 +155,9 @@ class PanelSnapshot(models.Model):
     # [[evidence id, label, text], ...] exactly as the panel read them (cleaned tool text).
     evidence = models.JSONField(default=list)
     ship = models.PositiveSmallIntegerField(default=0, help_text="Published reviews saying ship")
-    valid = models.PositiveSmallIntegerField(default=0, help_text="Published reviews")
+    valid = models.PositiveSmallIntegerField(
+        default=0, help_text="Published reviews with a verdict (not 'not enough evidence')"
+    )
     reviews = models.PositiveSmallIntegerField(default=0, help_text="Current reviews in all")
     created_at = models.DateTimeField(db_index=True)
 

@@ -106,7 +106,7 @@ class PersonaError(Exception):
 
 
 def personas_dir() -> Path:
-    configured = getattr(settings, "TOOLVERDICT_PERSONAS_DIR", None)
+    configured = settings.TOOLVERDICT_PERSONAS_DIR
     return Path(configured) if configured else DEFAULT_DIR
 
 

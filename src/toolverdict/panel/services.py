@@ -21,9 +21,10 @@ from django.db.models import Prefetch
 
 from toolverdict.catalog.models import Tool
 
-from . import pipeline
+from . import pipeline, shares
 from .models import Claim, Review
 from .personas import load_personas
+from .shares import MIN_PUBLISHED_FOR_PCT  # noqa: F401 - other apps import it from here
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,6 @@ class ReviewCard:
         return sum(c.is_unsupported for c in self.claims)
 
 
-#: Fewer published reviews than this give no panel ship percentage anywhere.
-MIN_PUBLISHED_FOR_PCT = 3
-
-
 @dataclass
 class PanelSummary:
     ship: int = 0
@@ -127,10 +124,8 @@ class PanelSummary:
 
     @property
     def ship_pct(self) -> int | None:
-        """Share of published reviews saying ship; None below MIN_PUBLISHED_FOR_PCT."""
-        if self.valid < MIN_PUBLISHED_FOR_PCT:
-            return None
-        return round(100 * self.ship / self.valid)
+        """Share of confident reviews saying ship; None below MIN_PUBLISHED_FOR_PCT."""
+        return shares.ship_pct(self.ship, self.valid)
 
     @property
     def verdict(self) -> str | None:
@@ -140,9 +135,7 @@ class PanelSummary:
         disagree)."""
         if self.ship_pct is None:
             return "insufficient" if self.not_enough_evidence else None
-        if 2 * self.ship == self.valid:
-            return "split"
-        return "ship" if 2 * self.ship > self.valid else "skip"
+        return shares.majority(self.ship, self.valid)
 
     @property
     def reviewers(self) -> str:

@@ -76,7 +76,7 @@ SCRIPTS_PART = "<!--pb:scripts-->{}<!--/pb:scripts-->"
 
 
 def scripts_for_everyone() -> bool:
-    return getattr(settings, "TOOLVERDICT_PAGE_SCRIPTS", "members") == "all"
+    return settings.TOOLVERDICT_PAGE_SCRIPTS == "all"
 
 
 def script_tags(extra: list[str] | tuple[str, ...]) -> SafeString:

@@ -98,7 +98,7 @@ class LocalModel:
         if name and (name.endswith(".gguf") or "/" in name):
             self.custom_path = name
         elif not name:
-            self.custom_path = getattr(settings, "TOOLVERDICT_LOCAL_MODEL_PATH", None)
+            self.custom_path = settings.TOOLVERDICT_LOCAL_MODEL_PATH
         self.bundled = None if self.custom_path else weights.bundled(name)
         self.n_ctx = n_ctx
         self.n_threads = n_threads
