@@ -17,6 +17,7 @@ COMMANDS = (
     "status",
     "compare",
     "panel_eval",
+    "check_claims",
     "ingest",
     "check_sources",
     "enrich",

@@ -179,7 +179,7 @@ def _profile(tool: Tool) -> str:
         f"Name: {tool.name}.",
         f"Vendor: {tool.vendor}.",
         f"Category: {tool.category.name}.",
-        f"Pricing model: {tool.get_pricing_display()}.",
+        f"Pricing model: {_pricing(tool)}.",
     ]
     if tool.license:
         parts.append(f"License: {tool.license}.")
@@ -188,6 +188,15 @@ def _profile(tool: Tool) -> str:
     if tool.context_window:
         parts.append(f"Context window: {tool.context_window:,} tokens.")
     return " ".join(parts)
+
+
+def _pricing(tool: Tool) -> str:
+    """The pricing model as the panel reads it: unknown is "not stated", never a guess."""
+    if tool.pricing == "unknown":
+        return "not stated"
+    if getattr(tool, "pricing_unreviewed", False):
+        return f"{tool.get_pricing_display()} (extracted by a program, not reviewed by an editor)"
+    return tool.get_pricing_display()
 
 
 def category_tools(tool: Tool) -> list[Tool]:
