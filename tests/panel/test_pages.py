@@ -162,3 +162,16 @@ def test_admin_lists_reviews_and_claims_with_provenance(admin_client, reviewed):
     assert "The Pro plan costs $35 per month." in detail
     claims = admin_client.get("/admin/panel/claim/?support__exact=contradicted").content.decode()
     assert "$35 per month" in claims
+
+
+def test_the_api_and_the_open_data_carry_only_published_sentences(client, reviewed):
+    from toolverdict.opendata.export import collect
+
+    tables = collect()
+    texts = {c["text"] for c in tables["claims"]}
+    assert "The Pro plan costs $20 per month." in texts
+    assert "The Pro plan costs $35 per month." not in texts  # contradicted: kept off
+    assert {c["support"] for c in tables["claims"]} <= {"supported", "computed", "opinion"}
+    tool = client.get("/api/tools/acme-coder").json()
+    assert (tool["panel_ship_pct"], tool["panel_reviews"]) == (67, 3)
+    assert tool["panel_not_enough_evidence"] == 0

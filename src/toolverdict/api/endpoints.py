@@ -81,9 +81,14 @@ class ToolOut(Schema):
     homepage: str
     url: str
     panel_ship_pct: int | None = Field(
-        description="Share of published reviews saying ship; null with fewer than 3 published"
+        description="Share of confident verdicts saying ship; null with fewer than 3"
     )
-    panel_reviews: int = Field(description="Published reviews behind panel_ship_pct")
+    panel_reviews: int = Field(
+        description="Confident verdicts (ship or skip) behind panel_ship_pct"
+    )
+    panel_not_enough_evidence: int = Field(
+        description="Published reviews that found too little evidence to judge (not counted)"
+    )
     panel_reviewers: int = Field(description="Current reviews in all, published or not")
     community_pct: int | None
     community_votes: int
@@ -180,6 +185,7 @@ def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:
         "url": tool.get_absolute_url(),
         "panel_ship_pct": panel.ship_pct,
         "panel_reviews": panel.valid,
+        "panel_not_enough_evidence": panel.insufficient,
         "panel_reviewers": len(panel.reviews),
         "community_pct": community.pct,
         "community_votes": community.votes,

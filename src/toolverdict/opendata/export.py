@@ -2,7 +2,7 @@
 
 A dump holds the same tables in either format (docs/data.md): categories, tools,
 price points, facts with their sources and check status, the current published reviews,
-their claims with the grounding check's verdict, and vote aggregates. Nothing about an
+the sentences the claim check published with their label, and vote aggregates. Nothing about an
 account leaves: votes are counted per tool and per pair (with the pages' counting rule and
 minimum), never listed per voter.
 
@@ -214,7 +214,15 @@ def collect(now: dt.datetime | None = None) -> dict[str, list[dict[str, Any]]]:
             tool_id__in=list(slugs), is_current=True, status=Review.Status.PUBLISHED
         )
         .order_by("tool__slug", "persona_order", "persona")
-        .prefetch_related(Prefetch("claims", queryset=Claim.objects.order_by("position")))
+        .prefetch_related(
+            Prefetch(
+                "claims",
+                # What the claim check kept off the pages stays out of the dump too.
+                queryset=Claim.objects.filter(support__in=Claim.PUBLISHED_SUPPORT).order_by(
+                    "position"
+                ),
+            )
+        )
     )
     for r in reviews:
         tables["reviews"].append(
