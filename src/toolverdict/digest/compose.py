@@ -46,6 +46,9 @@ def panel_line(summary: PanelSummary | None) -> str:
         return "The panel has not reviewed this tool yet."
     drafts = any(card.is_local_draft for card in summary.reviews.values())
     label = " (local draft)" if drafts else ""
+    if summary.not_enough_evidence:
+        reviewers = f"{summary.insufficient} of {len(summary.reviews)} reviewers"
+        return f"Panel: not enough evidence to judge ({reviewers}){label}."
     if summary.ship_pct is None:
         return f"Panel: too few published reviews for a verdict ({summary.reviewers}){label}."
     return f"Panel: {summary.ship_pct}% ship · {summary.reviewers}{label}."
@@ -106,6 +109,8 @@ def pair_body(a: Tool, b: Tool, summaries: dict[int, PanelSummary]) -> str:
         s = summaries.get(tool.pk)
         if s is None or not s.reviews:
             return "not reviewed yet"
+        if s.not_enough_evidence:
+            return "not enough evidence"
         return f"{s.ship_pct}% ship" if s.ship_pct is not None else "too few published reviews"
 
     lines = [

@@ -42,11 +42,13 @@ def message(panel: PanelSummary, community: CommunityFigure) -> str:
         parts.append(f"readers {community.pct}%")
     if parts:
         return " · ".join(parts)
+    if panel.not_enough_evidence:
+        return "not enough evidence"
     return "too few reviews yet" if panel.reviews else "not yet reviewed"
 
 
 def colour(panel: PanelSummary, community: CommunityFigure) -> str:
-    if panel.verdict is not None:
+    if panel.verdict in COLOURS:
         return COLOURS[panel.verdict]
     return COLOURS["readers"] if community.pct is not None else COLOURS["none"]
 

@@ -122,6 +122,8 @@ def verdict_line(panel: PanelSummary) -> tuple[str, str]:
     """(text, colour) of the panel's verdict, by the same rule as the pages."""
     if not panel.reviews:
         return "Not reviewed yet", MUTED
+    if panel.verdict == "insufficient":
+        return "Not enough evidence to judge", MUTED
     if panel.verdict is None:
         return f"Too few published reviews ({panel.reviewers})", WARN
     counts = f"{panel.ship} ship, {panel.skip} skip"
