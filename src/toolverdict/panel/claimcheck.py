@@ -35,7 +35,7 @@ from functools import lru_cache
 import snowballstemmer
 
 from .dossier import Dossier
-from .facts import FEATURES, OPEN_LICENCES, polarity
+from .facts import FEATURES, NEGATION_WORDS, OPEN_LICENCES, polarity
 from .grounding import (
     GENERIC_WORDS,
     contains_word,
@@ -137,11 +137,7 @@ _SUBJECT_DENIES = (
     r"\b{name}\b[^,;.]{{0,12}}\b"
     r"(?:does\s+not|doesn't|do\s+not|cannot|can't|lacks?|is\s+not|isn't)\b"
 )
-_NEGATIVE = re.compile(
-    r"\b(?:no|not|never|none|without|lacks?|lacking|cannot|unsupported|unavailable|neither"
-    r"|nor|except)\b|n't\b",
-    re.I,
-)
+_NEGATIVE = re.compile(NEGATION_WORDS, re.I)
 _RESTRICTIVE = re.compile(r"(?<!the\s)\b(?:only|limited\s+to|exclusively|solely)\b", re.I)
 #: A licence name's version is part of the name, not a number ("Apache-2.0").
 _LICENCE_VERSION = re.compile(

@@ -64,10 +64,14 @@ FEATURE_KEYS = {  # fact keys that state one feature whatever their wording
     "open_weights": "open",
 }
 
-_NEGATION = re.compile(
+#: Words that deny what follows them ("no public API", "does not support"); the claim
+#: check reads sentences with the same words.
+NEGATION_WORDS = (
     r"\b(?:no|not|never|none|neither|nor|without|lacks?|lacking|cannot|unsupported|absent"
-    r"|missing|unavailable|only\s+inside|only\s+through|coming\s+soon)\b|n't\b",
-    re.IGNORECASE,
+    r"|missing|unavailable|except)\b|n't\b"
+)
+_NEGATION = re.compile(
+    NEGATION_WORDS + r"|\b(?:only\s+inside|only\s+through|coming\s+soon)\b", re.IGNORECASE
 )
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:but|while|whereas|although|though|unlike)\b", re.I)
 _NOT_AFTER = re.compile(
