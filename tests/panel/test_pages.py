@@ -19,9 +19,7 @@ ANSWERS = [
     "I expect terminal agents to be common soon.",
 ]
 BUILDER_REASON = "For it: a long context window, an open licence and a free tier."
-SKEPTIC_REASON = (
-    "Against it: facts missing from the catalog; for it: a long context window and an open licence."
-)
+SKEPTIC_REASON = "For it: a long context window and an open licence."
 
 
 def answers(request, texts=ANSWERS):
@@ -48,8 +46,8 @@ def reviewed(acme):
 
 def test_tool_page_shows_verdicts_points_and_labels(client, reviewed):
     html = client.get(reviewed.get_absolute_url()).content.decode()
-    # 2 ship of 3 published; the failed Buyer is not counted.
-    assert "67% Panel ship</strong> · 3 of 4 reviewers: 2 say ship, 1 skip" in html
+    # 3 ship of 3 published; the failed Buyer is not counted.
+    assert "100% Panel ship</strong> · 3 of 4 reviewers: 3 say ship, 0 skip" in html
     assert BUILDER_REASON in html and SKEPTIC_REASON in html
     # The failed review shows a fixed sentence; the raw provider text stays in the database.
     assert "Review failed; it will be retried" in html
@@ -69,14 +67,14 @@ def test_tool_page_shows_verdicts_points_and_labels(client, reviewed):
 
 def test_card_shows_panel_ship_percentage(client, reviewed):
     html = client.get(reviewed.get_absolute_url()).content.decode()
-    assert "<dt>Panel ship</dt><dd>67% " in html
+    assert "<dt>Panel ship</dt><dd>100% " in html
     assert "3 of 4 reviewers" in html
 
 
 def test_compare_page_scorecard(client, reviewed, sample_catalog):
     html = client.get("/compare/acme-coder-vs-bolt-ide/").content.decode()
     assert "The reviewer scorecard" in html
-    assert 'verdict-skip">Skip' in html and 'verdict-failed">Failed' in html
+    assert 'verdict-ship">Ship' in html and 'verdict-failed">Failed' in html
     assert SKEPTIC_REASON in html
     assert "<td>—</td>" in html  # Bolt IDE has no reviews yet
 
@@ -146,7 +144,7 @@ def test_compare_command_prints_the_side_by_side_verdict(reviewed, sample_catalo
     call_command("compare", "bolt-ide", "acme-coder", stdout=out)
     text = out.getvalue()
     assert "Acme Coder vs Bolt IDE" in text
-    assert "67%" in text and "Skip Against it: facts missing from the" in text
+    assert "100%" in text and "Ship For it: a long context window and an" in text
     assert "Review failed; it will be retried" in text and "upstream 503" not in text
     assert "local draft" in text
     with pytest.raises(CommandError):
@@ -173,5 +171,5 @@ def test_the_api_and_the_open_data_carry_only_published_sentences(client, review
     assert "The Pro plan costs $35 per month." not in texts  # contradicted: kept off
     assert {c["support"] for c in tables["claims"]} <= {"supported", "computed", "opinion"}
     tool = client.get("/api/tools/acme-coder").json()
-    assert (tool["panel_ship_pct"], tool["panel_reviews"]) == (67, 3)
+    assert (tool["panel_ship_pct"], tool["panel_reviews"]) == (100, 3)
     assert tool["panel_not_enough_evidence"] == 0

@@ -18,9 +18,9 @@ from toolverdict.panel.personas import DEFAULT_DIR, load_personas
 from toolverdict.panel.prompts import PROMPT_VERSION, prompt_version
 from toolverdict.panel.services import panel_summaries, review_tools, scorecard_rows
 
-#: Acme Coder's verdicts by the default rubrics: open licence, the only context window in
-#: its category (long), a free tier; the Skeptic also weighs the facts the catalog lacks.
-ACME_VERDICTS = [("Builder", "ship"), ("Skeptic", "skip"), ("Futurist", "ship"), ("Buyer", "ship")]
+#: Acme Coder's verdicts by the default rubrics: an open licence, the only context window in
+#: its category (long), a free tier.
+ACME_VERDICTS = [("Builder", "ship"), ("Skeptic", "ship"), ("Futurist", "ship"), ("Buyer", "ship")]
 
 
 def _by_persona(verdicts: dict[str, str]):
@@ -212,7 +212,7 @@ def test_ship_pct_counts_valid_reviews_only(acme):
     model = ScriptedModel(_by_persona({"Skeptic": "skip", "Buyer": "error"}))
     review_tools([acme.pk], model)
     summary = panel_summaries([acme])[acme.pk]
-    assert (summary.ship, summary.valid, summary.skip, summary.ship_pct) == (2, 3, 1, 67)
+    assert (summary.ship, summary.valid, summary.skip, summary.ship_pct) == (3, 3, 0, 100)
     assert summary.not_counted == 1
     assert summary.reviews["Buyer"].verdict == "failed"
 

@@ -225,6 +225,12 @@ def licence_finding(tool: ToolFacts, others: list[ToolFacts]) -> Finding | None:
     return Finding("licence", text, ids, tuple(open_peers), signals)
 
 
+#: How many of the compared dimensions (prices, licence, context window, tool calling, API
+#: access) must be unstated before "facts missing" counts against a tool: one or two gaps
+#: are normal in any catalog entry.
+MISSING_SIGNAL_AT = 3
+
+
 def notes(tool: ToolFacts) -> list[Finding]:
     found = []
     if tool.missing:
@@ -232,7 +238,7 @@ def notes(tool: ToolFacts) -> list[Finding]:
             Finding(
                 "missing",
                 f"Not stated in the catalog for {tool.name}: {', '.join(tool.missing)}.",
-                signals=("missing",),
+                signals=("missing",) if len(tool.missing) >= MISSING_SIGNAL_AT else (),
             )
         )
     if tool.dead_sources:
