@@ -709,9 +709,22 @@ def context_from_json(row: Mapping[str, object]) -> Context:
 def context_for(dossier: Dossier, other_tools: Iterable[str] = (), asked: str = "") -> Context:
     """The check's context for a review: the dossier's items by kind and the features its
     structured facts state."""
+    from .rubric import SIGNAL_WORDS
+
     kinds = {"description": "vendor", "computed": "computed"}
+    # A finding also states, in the rubric's words, the signal it raises ("has a long
+    # context window"): the persona was told its verdict in those words.
+    said = {
+        f.text: " ".join(f"{dossier.tool_name} has {SIGNAL_WORDS[s]}." for s in f.signals)
+        for f in dossier.findings
+    }
     items = {
-        e.id: Item(e.id, e.text, kinds.get(e.kind, "fact"), "" if e.kind == "computed" else e.label)
+        e.id: Item(
+            e.id,
+            f"{e.text} {said.get(e.text, '')}".strip() if e.kind == "computed" else e.text,
+            kinds.get(e.kind, "fact"),
+            "" if e.kind == "computed" else e.label,
+        )
         for e in dossier.evidence
     }
     facts = dossier.facts
