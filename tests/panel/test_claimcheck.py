@@ -168,6 +168,7 @@ def test_a_repeat_within_a_review_is_not_published():
         "E3 lists the price.",
         "Not specified in the evidence.",
         "Claude 4 Sonnet is Claude 4 Sonnet.",
+        "I would wire it in by following the vendor's own description.",
     ],
 )
 def test_sentences_about_the_dossier_or_saying_nothing_are_not_answers(sentence):

@@ -107,6 +107,8 @@ _COMPARATIVE = re.compile(
 )
 _ABOUT_DOSSIER = re.compile(
     r"\b(?:dossier|evidence|data\s+block|the\s+(?:facts|items)\s+(?:above|given|listed))\b"
+    r"|\bvendor'?s?\s+(?:own\s+)?(?:description|tagline|text)\b"
+    r"|\bthe\s+catalog(?:ue)?\s+(?:profile|entry|states|says|lists)\b"
     r"|\b[EC]\d{1,3}\b"
     r"|\bnot\s+(?:mentioned|stated|specified|provided|listed|given|disclosed)\b"
     r"|\bno\s+(?:information|mention|data|details)\b",
