@@ -148,13 +148,25 @@ def bump(scopes: Iterable[str]) -> None:
         return
     from .models import CacheVersion
 
-    rows = CacheVersion.objects.filter(scope__in=scopes)
-    if rows.update(version=now) < len(scopes):
+    # Rows are locked in scope order before they are written: one UPDATE … WHERE scope IN
+    # locks them in whatever order its plan scans them, and two votes bumping overlapping
+    # scopes deadlocked on PostgreSQL that way.
+    with transaction.atomic():
+        found = list(
+            CacheVersion.objects.select_for_update()
+            .filter(scope__in=scopes)
+            .order_by("scope")
+            .values_list("scope", flat=True)
+        )
+        CacheVersion.objects.filter(scope__in=found).update(version=now)
+    missing = sorted(set(scopes) - set(found))
+    if missing:
         CacheVersion.objects.bulk_create(
-            [CacheVersion(scope=s, version=now) for s in scopes], ignore_conflicts=True
+            [CacheVersion(scope=s, version=now) for s in missing], ignore_conflicts=True
         )
         # A row another writer created meanwhile holds that writer's version: set ours too.
-        CacheVersion.objects.filter(scope__in=scopes).update(version=now)
+        for scope in missing:
+            CacheVersion.objects.filter(scope=scope).update(version=now)
 
 
 # Keyword arguments of ``invalidate`` naming rows by primary key (``tools=[…]``), each
