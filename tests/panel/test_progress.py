@@ -295,7 +295,27 @@ def test_home_page_shows_the_progress_until_the_panel_is_done(client, half_done)
 
 
 def test_home_page_without_a_measured_speed_gives_no_time(client, settings, sample_catalog):
+    from toolverdict.core.heartbeat import Heartbeat
+
     settings.TASKS = DATABASE
     enqueue_reviews([t.pk for t in sample_catalog.values()])
+    Heartbeat("w1", "panel").register()  # a worker is alive
     body = client.get("/").content.decode()
     assert "The panel has reviewed 0 of 2 tools.</p>" in body
+
+
+def test_with_no_worker_running_the_pages_say_reviews_wait_for_one(
+    client, settings, starter_catalog
+):
+    settings.TASKS = DATABASE
+    tools = list(Tool.objects.order_by("pk"))
+    review_fully(tools[0], 100)
+    enqueue_reviews([t.pk for t in tools[1:]])
+    progress = panel_progress()
+    assert progress.waiting_for_worker and progress.eta_seconds is None
+    assert "waiting for a task worker (none is running)" in progress.summary()
+    body = client.get("/").content.decode()
+    assert (
+        "The panel has reviewed 1 of 30 tools; the rest wait for a task worker to start."
+    ) in body
+    assert "to go" not in body

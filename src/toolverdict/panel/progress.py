@@ -38,6 +38,9 @@ class PanelProgress:
     started_at: datetime | None = None
     seconds_per_tool: float | None = None  # measured; None before any tool was reviewed
     eta_seconds: float | None = None  # None without a measured speed or a queue to run
+    # Tools wait to be reviewed and no task worker is alive: nothing will move until one
+    # starts, so there is no time left to promise.
+    waiting_for_worker: bool = False
 
     @property
     def remaining(self) -> int:
@@ -70,6 +73,8 @@ class PanelProgress:
             if self.eta_seconds is not None:
                 speed = f"~{short_duration(self.eta_seconds)} left at {speed}"
             parts.append(speed)
+        if self.waiting_for_worker:
+            parts.append("waiting for a task worker (none is running)")
         if self.done and not self.current and not self.queued:
             parts.append("done")
         return " · ".join(parts)
@@ -155,6 +160,12 @@ def panel_progress(*, brief: bool = False) -> PanelProgress:
         return progress
     progress.seconds_per_tool = _seconds_per_tool(slugs, needed)
     unreviewed_current = _read_queue(progress, slugs, needed)
+    if progress.queued and not progress.current:
+        from toolverdict.core.heartbeat import live_workers
+
+        progress.waiting_for_worker = not live_workers()
+    if progress.waiting_for_worker:
+        return progress
     if (
         progress.seconds_per_tool is not None
         and progress.remaining
