@@ -224,16 +224,11 @@ def write_stepwise(asker: _Asker, judge: bool) -> Draft:
         data = asker.ask(block, shown, parsed, ANSWER_TOKENS, f"answer to {section.key!r}")
         _add_answer(draft, section.key, data["answer"], data["evidence"])
     if judge:
-        block = f"{_stance_for_verdict(asker)}\n{verdict_block()}"
+        block = f"{asker.persona.lens}\n{asker.persona.instructions}\n{verdict_block()}"
         data = asker.ask(block, verdict_model(), verdict_model(), VERDICT_TOKENS, "verdict")
         draft.verdict = data["verdict"]
         draft.reason = _tidy(data["reason"], VERDICT_REASON_MAX)
     return draft
-
-
-def _stance_for_verdict(asker: _Asker) -> str:
-    persona = asker.persona
-    return f"{persona.lens}\n{persona.instructions}"
 
 
 def write_review(

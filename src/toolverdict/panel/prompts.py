@@ -2,15 +2,16 @@
 
 All prompts for one tool share the system message (rules + dossier) as an identical
 prefix; only the final user message differs: the persona's whole-review request, or, in
-the stepwise style small models need, one question at a time and then the verdict. That
+the stepwise style small models need, one question at a time (each repeating the persona's
+opening and its decided verdict, so the questions share that prefix too). That
 makes llama.cpp's prompt reuse, OpenAI/vLLM prefix caching and Anthropic ``cache_control``
 pay for the dossier once per tool instead of once per call. ``persona_first`` exists only so the
 benchmark can measure what the layout is worth.
 
 Bump ``PROMPT_VERSION`` whenever the layout changes. The stored prompt version is
 ``prompt_version(persona)``: PROMPT_VERSION plus a short hash of the rules, the persona's
-own prompt text (lens, instructions, sections) and the review schema, so editing any of
-them re-reviews instead of reusing reviews written from the old text.
+own prompt text (lens, instructions, sections), its rubric, the judge setting and the
+schema, so editing any of them re-reviews instead of reusing old reviews.
 """
 
 from __future__ import annotations

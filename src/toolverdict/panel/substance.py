@@ -1,13 +1,12 @@
-"""The substance gate: a review must say something, in readable prose.
+"""Substance: does a sentence say something, in readable prose?
 
-The grounding gate (``grounding.py``) asks whether what a review states is backed by the
-evidence. This gate asks an earlier question: is there a statement at all? A section that
-dodges its question ("None provided", "The dossier does not say") is a *non-answer*; text
-that is not prose (snake_case fragments, run-together words, JSON or bracket debris, a
-script other than the review's, words cut off by a length limit) is *gibberish*.
-
-A review with any gibberish, or with more than one non-answer, is withheld. The checks are
-lexical and deterministic, like the grounding gate, so every decision can be explained.
+The claim check (``claimcheck.py``) asks these questions of every sentence before it asks
+whether the evidence backs it: a sentence that dodges its question ("None provided", "The
+dossier does not say") is a *non-answer*; text that is not prose (snake_case fragments,
+run-together words, JSON or bracket debris, a script other than the review's, words cut
+off by a length limit) is *gibberish*. Neither is published. ``check_substance`` sums the
+problems of a whole review for ``panel-eval``. The checks are lexical and deterministic,
+so every decision can be explained.
 """
 
 from __future__ import annotations
