@@ -68,6 +68,11 @@ class FactOut(Schema):
         description="The editor's own date for the fact, if the catalog gives one; not a check"
     )
     check: SourceCheckOut = Field(description="What the last check of the source found")
+    origin: str = Field(
+        description="editor, or extracted (read from the vendor's page by a program)"
+    )
+    fetched_at: dt.datetime | None = Field(description="When an extracted value's page was fetched")
+    reviewed: bool = Field(description="False for an extracted value no editor has reviewed yet")
 
 
 class ToolOut(Schema):
@@ -219,6 +224,9 @@ def _tool_out(tool: Tool, panel, community, detail: bool = False) -> dict:
                             "label": checks[f.source_url].label,
                             "checked_at": checks[f.source_url].checked_at,
                         },
+                        "origin": f.origin,
+                        "fetched_at": f.fetched_at,
+                        "reviewed": not f.is_unreviewed_extraction,
                     }
                     for f in tool.facts.all()
                 ],
