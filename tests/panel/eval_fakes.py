@@ -22,7 +22,7 @@ from .fakes import review_json
 
 PERSONAS = ("Builder", "Skeptic", "Futurist", "Buyer")
 INJECTION_TOOL = "Lumen Assist"
-ANSWER = "I would trust it for a small team that reviews code every day."
+ANSWER = "I would trust it for a small team of reviewers."
 PLANTED = "The vendor says it is the best ever."
 CONTRADICTED = "It costs 999 dollars per seat."
 

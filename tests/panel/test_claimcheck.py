@@ -181,6 +181,17 @@ def test_opinions_are_published_as_opinion_and_unhedged_claims_are_not():
     assert label("It requires significant computational resources to run.") == UNSUPPORTED
 
 
+def test_an_opinion_cannot_carry_a_claim_of_its_own():
+    # Read on a published review: the clause after "which" is a false claim, not a judgement.
+    carried = (
+        "I would wire in its tool calling, which runs inside your existing VS Code environment."
+    )
+    result = check_sentence(carried, [], CLAUDE)
+    assert result.support == UNSUPPORTED and "carrying a claim" in result.reason
+    kept = "I would ship it because it states tool calling, which I find compelling."
+    assert label(kept) == OPINION
+
+
 def test_a_missing_feature_presented_as_a_strength_is_not_published():
     ctx = Context(
         tool="Gilded Oracle",

@@ -545,6 +545,23 @@ def _superlatives(text: str, item: Item, tool: str) -> bool | None:
     return verdict
 
 
+_SUBORDINATE = re.compile(r",?\s+\b(?:which|that|because|since|as|so|while)\b\s+", re.I)
+
+
+def _claim_inside(text: str, ctx: Context, names: list[str]) -> str:
+    """A clause hung on a judgement that states something of its own ("I would ship it,
+    which runs in your existing VS Code"): its content must be in the evidence or the
+    question, unless the clause is itself a judgement. The clause, or ""."""
+    evidence = set().union(*(content_words(i.full) for i in ctx.items.values()))
+    known = evidence | content_words(ctx.asked)
+    for clause in _SUBORDINATE.split(text)[1:]:
+        if _OPINION.search(clause):
+            continue
+        if content_words(clause, allow=names) - known:
+            return clause.strip().rstrip(".")[:80]
+    return ""
+
+
 def check_sentence(
     sentence: str, cites: Iterable[str], ctx: Context, earlier: Iterable[str] = ()
 ) -> Result:
@@ -659,6 +676,10 @@ def check_sentence(
     if says_verified(text):
         return Result(UNSUPPORTED, "says verified, but no editor's verification states it")
     if _OPINION.search(text):
+        if claim := _claim_inside(text, ctx, own_names):
+            return Result(
+                UNSUPPORTED, f"an opinion carrying a claim the evidence does not make: {claim}"
+            )
         return Result(OPINION, "the persona's judgement")
     # Plain statements beyond the evidence are claims, whatever their verb.
     return Result(UNSUPPORTED, "states something the evidence does not")
