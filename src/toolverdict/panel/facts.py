@@ -261,6 +261,9 @@ def read_facts(
         )
         if price.amount == 0:
             facts.features.setdefault("free_tier", Stated(True, eid))
+        if "tokens" in facts.prices[-1].unit_class or "api" in price.tier.lower():
+            # A price per token (or an "API" tier) is a price for API access.
+            facts.features.setdefault("api", Stated(True, eid))
         if price.source_url in dead:
             facts.dead_sources.append(eid)
         if getattr(price, "is_unreviewed_extraction", False):
@@ -287,8 +290,8 @@ def read_facts(
                 value = True  # a "tool_use" fact that names no phrase still states it
             if value is None:
                 continue
-            if name == "api" and value and fact.key not in ("api", "availability"):
-                continue  # "an API-compatible server" elsewhere is not API access
+            if name == "api" and value and re.search(r"api[- ]compatible", fact.value, re.I):
+                continue  # "an API-compatible server" is not API access of its own
             if name == "free_tier" and value and fact.key not in ("free_tier", "pricing_model"):
                 continue  # "free" in prose ("hallucination-free") is not a free tier
             if name == "open" and fact.key not in ("open_source", "open_weights", "license"):
