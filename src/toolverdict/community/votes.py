@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from toolverdict.catalog.models import Tool
+from toolverdict.catalog.scopes import pair_scope
 from toolverdict.core.net import client_hash
 from toolverdict.pagecache.versions import invalidate
 
@@ -110,7 +111,7 @@ def cast_pair_vote(
             ip_hash=client_hash(ip, length=IP_HASH_LENGTH),
             created_at=now,
         )
-        invalidate("votes", f"pair:{a.slug}:{b.slug}", categories_of=[a.pk, b.pk])
+        invalidate("votes", pair_scope(a.slug, b.slug), categories_of=[a.pk, b.pk])
     return vote
 
 

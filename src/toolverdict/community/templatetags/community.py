@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import template
 
 from toolverdict.catalog.models import Tool
-from toolverdict.pagecache.templatetags.pagecache import record_pair, record_tool
+from toolverdict.community.personal_parts import record_pair, record_tool
 
 from .. import blind, trust
 from ..figures import pair_split

@@ -33,21 +33,6 @@ from .. import registry
 register = template.Library()
 
 
-def record_tool(request, tool) -> None:
-    """Kept for community/templatetags/community.py until it imports
-    ``community.personal_parts.record_tool`` (the community's split is under way)."""
-    registry.record(
-        request, "tool", {"pk": tool.pk, "slug": tool.slug, "name": tool.name}, tool.slug
-    )
-
-
-def record_pair(request, left, right) -> None:
-    """Kept for community/templatetags/community.py, as ``record_tool``."""
-    registry.record(
-        request, "pair", tuple({"pk": t.pk, "slug": t.slug, "name": t.name} for t in (left, right))
-    )
-
-
 @register.simple_tag(takes_context=True)
 def page_bits(context: template.Context) -> str:
     """Where the fragment request goes: it names what the page's parts recorded."""
