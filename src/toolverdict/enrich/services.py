@@ -9,7 +9,7 @@ on the tool's enrichment, never raised.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -127,3 +127,18 @@ def enrich_ids(tool_ids: Iterable[int], **kwargs) -> list[ToolReport]:
     ids = list(tool_ids)
     tools = sorted(Tool.objects.filter(pk__in=ids), key=lambda t: ids.index(t.pk))
     return enrich_tools(tools, **kwargs)
+
+
+def on_tools_arrived(tool_ids: Sequence[int]) -> str:
+    """Read new tools' own pages before the panel sees them (registered with the ingest's
+    arrivals); a note for the run record. A failure is recorded, not raised: the tools go on
+    with what they have."""
+    if not tool_ids or not settings.TOOLVERDICT_ENRICH_ON_ARRIVAL:
+        return ""
+    try:
+        reports = enrich_ids(tool_ids)
+    except Exception as exc:  # noqa: BLE001 - recorded on the run; the pipeline goes on
+        log.exception("enrichment failed for %s", tool_ids)
+        return f"enrichment failed: {type(exc).__name__}: {str(exc)[:200]}"
+    values = sum(len(r.stored.prices) + len(r.stored.facts) for r in reports if r.stored)
+    return f"enriched {len(reports)} tool(s): {values} value(s) extracted, unreviewed"

@@ -22,6 +22,7 @@ from toolverdict.catalog.models import Tool
 from toolverdict.catalog.services import canonical_pair, set_published
 
 from . import dedupe
+from .arrivals import arrived
 from .candidates import tool_items
 from .models import Candidate, CandidateStatus, DailyComparison, PipelineRun, RunStatus
 
@@ -74,20 +75,9 @@ def review(tool_ids: Sequence[int], model: Any = None) -> tuple[int, str]:
 
 
 def enrich(tool_ids: Sequence[int]) -> str:
-    """Read the new tools' own pages for their prices, licence and the rest (enrich/),
-    before the panel sees them; returns a note for the run record. A failure is recorded,
-    not raised: the tools go on with what they have."""
-    if not tool_ids or not settings.TOOLVERDICT_ENRICH_ON_ARRIVAL:
-        return ""
-    from toolverdict.enrich.services import enrich_ids
-
-    try:
-        reports = enrich_ids(tool_ids)
-    except Exception as exc:  # noqa: BLE001 - recorded on the run; the pipeline goes on
-        log.exception("enrichment failed for %s", tool_ids)
-        return f"enrichment failed: {type(exc).__name__}: {str(exc)[:200]}"
-    values = sum(len(r.stored.prices) + len(r.stored.facts) for r in reports if r.stored)
-    return f"enriched {len(reports)} tool(s): {values} value(s) extracted, unreviewed"
+    """What the apps registered for arriving tools (``arrivals.py``; the enrichment reads
+    their own pages) runs before the panel sees them; returns a note for the run record."""
+    return arrived(tool_ids)
 
 
 def run_tool_ids(run: PipelineRun) -> list[int]:
