@@ -8,8 +8,9 @@ the evidence?" said yes to 15 of 16 untrue statements, so the model is never ask
   flip what they state;
 - ``computed``: it states a comparison that a computed finding (C1, C2, …) makes, with
   that finding's numbers and peers;
-- ``opinion``: the persona's judgement; it asserts nothing checkable beyond the evidence
-  and contradicts none of it;
+- ``opinion``: the persona's own judgement (first person, or a word that only judges),
+  contradicting none of the evidence and carrying no claim of its own in a "which …" or
+  "because …" clause;
 - ``contradicted``: it contradicts the evidence: it denies a feature the evidence states
   (or claims one it denies), gives a number the evidence does not have for a price, a
   context window or a size, or another tool's number as this tool's;
@@ -127,11 +128,6 @@ _OPINION = re.compile(
     r"\b(?:i|i'd|i'm|i'll|i've|my|me|we|we'd|we'll|our|worth|bet|betting|risky|doubt|suspect"
     r"|promising|compelling|attractive|appealing|sensible|recommend\w*|prefer\w*|wary"
     r"|cautious|confident|gamble|wager)\b",
-    re.I,
-)
-_MEASURED = re.compile(
-    r"[$€£]|\b(?:tokens?|parameters?|usd|eur|gbp|seats?|month|year|minutes?|hours?|requests?"
-    r"|per|percent|%|gb|mb|ms|billion|million)\b|\d+\s*[bmk]\b",
     re.I,
 )
 _PROPRIETARY = re.compile(r"\b(?:proprietary|closed[- ]source|closed\s+weights)\b", re.I)
