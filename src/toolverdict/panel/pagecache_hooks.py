@@ -28,3 +28,9 @@ settings_not_rendering(
     reason="a path on this machine; a persona file's text is not in the page key either "
     "(change TOOLVERDICT_PAGE_CACHE_SALT after editing one)",
 )
+settings_not_rendering(
+    "TOOLVERDICT_WORKER_HEARTBEAT",
+    "TOOLVERDICT_WORKER_STALE_AFTER",
+    reason="how a worker is judged alive; the home page's progress line says whether one is, "
+    "not these values",
+)
