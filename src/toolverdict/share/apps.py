@@ -10,3 +10,6 @@ class ShareConfig(AppConfig):
 
     def ready(self) -> None:
         from . import page_extras  # noqa: F401 - registers share's parts of the pages
+        from .sitemaps import register
+
+        register()

@@ -1,4 +1,6 @@
-"""The sitemap (django.contrib.sitemaps): pages, tools, categories, comparisons, digest issues.
+"""The sitemap's catalog sections (django.contrib.sitemaps): pages, tools, categories and
+comparisons, registered with ``core/sitemaps.py`` beside the sections other apps register
+(the digest its issues).
 
 Every location is absolute on ``SITE_URL``. ``/sitemap.xml`` is an index of one sitemap
 per section (each paginated at 50,000 URLs, the protocol's limit), so a catalog whose
@@ -13,27 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
-from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from toolverdict.catalog.models import Category, Tool
+from toolverdict.catalog.scopes import CATALOG
 from toolverdict.catalog.services import canonical_pair
-from toolverdict.digest.models import Issue
-
-
-class SiteSitemap(Sitemap):
-    """Locations on SITE_URL's scheme and host, whichever host the request came to."""
-
-    @property
-    def protocol(self) -> str:  # type: ignore[override]
-        return urlsplit(settings.SITE_URL).scheme or "https"
-
-    def get_domain(self, site=None) -> str:
-        parts = urlsplit(settings.SITE_URL)
-        return f"{parts.netloc}{parts.path.rstrip('/')}"
+from toolverdict.core.sitemaps import SiteSitemap, register_section
 
 
 class PagesSitemap(SiteSitemap):
@@ -104,20 +92,13 @@ class ComparisonSitemap(SiteSitemap):
         return pair.updated
 
 
-class DigestSitemap(SiteSitemap):
-    changefreq = "never"
-
-    def items(self):
-        return Issue.objects.filter(status=Issue.Status.SENT).order_by("-iso_year", "-iso_week")
-
-    def lastmod(self, issue: Issue) -> datetime | None:
-        return issue.sent_at
-
-
-SITEMAPS: dict[str, type[Sitemap]] = {
-    "pages": PagesSitemap,
-    "tools": ToolSitemap,
-    "categories": CategorySitemap,
-    "comparisons": ComparisonSitemap,
-    "digest": DigestSitemap,
-}
+def register() -> None:
+    for order, (name, sitemap) in enumerate(
+        [
+            ("pages", PagesSitemap),
+            ("tools", ToolSitemap),
+            ("categories", CategorySitemap),
+            ("comparisons", ComparisonSitemap),
+        ]
+    ):
+        register_section(name, sitemap, scopes=[CATALOG], order=10 * (order + 1))

@@ -22,13 +22,13 @@ from toolverdict.catalog.models import Tool
 from toolverdict.catalog.scopes import CATALOG, pair_page, tool_page
 from toolverdict.catalog.services import canonical_pair
 from toolverdict.community.services import community_figures
+from toolverdict.core.sitemaps import sections
 from toolverdict.pagecache.middleware import cache_control
 from toolverdict.pagecache.registry import cached
 from toolverdict.pages.comparison import comparison
 from toolverdict.panel.services import panel_summaries
 
 from . import badges, images, seo
-from .sitemaps import SITEMAPS
 
 
 def _cacheable(response: HttpResponse) -> HttpResponse:
@@ -46,7 +46,12 @@ def robots(request: HttpRequest) -> HttpResponse:
 
 
 def _section_scopes(section: str) -> list[str]:
-    return ["digest"] if section == "digest" else [CATALOG]
+    found = sections().get(section)
+    return list(found.scopes) if found else [CATALOG]
+
+
+def _index_scopes() -> list[str]:
+    return sorted({scope for section in sections().values() for scope in section.scopes})
 
 
 @dataclass
@@ -55,12 +60,12 @@ class IndexEntry:
     last_mod: None = None
 
 
-@cached("share:sitemap", [CATALOG, "digest"])
+@cached("share:sitemap", _index_scopes)
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """One entry per section page, on SITE_URL (django's own index uses the request host)."""
     entries = []
-    for section, sitemap_class in SITEMAPS.items():
-        pages = sitemap_class().paginator.num_pages
+    for section, registered in sections().items():
+        pages = registered.sitemap().paginator.num_pages
         path = reverse("share:sitemap_section", args=[section])
         entries.extend(
             IndexEntry(seo.absolute(path if page == 1 else f"{path}?p={page}"))
@@ -73,9 +78,10 @@ def sitemap_index(request: HttpRequest) -> HttpResponse:
 # Django's sitemap view pages long sections with ?p= (the index links them).
 @cached("share:sitemap_section", _section_scopes, params=("p",))
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
-    if section not in SITEMAPS:
+    registered = sections().get(section)
+    if registered is None:
         raise Http404("No such sitemap section")
-    response = sitemap_views.sitemap(request, {section: SITEMAPS[section]}, section=section)
+    response = sitemap_views.sitemap(request, {section: registered.sitemap}, section=section)
     response.render()
     return _cacheable(response)
 
