@@ -182,7 +182,16 @@ _UNITS = frozenset(
     request requests page pages completion completions review reviews step steps""".split()  # noqa: SIM905
 )
 #: Words whose opposite in the closest evidence clause contradicts the sentence.
-_ANTONYMS = {"free": "paid", "paid": "free"}
+_ANTONYMS = {
+    "free": "paid",
+    "paid": "free",
+    "larg": "short",
+    "long": "short",
+    "big": "short",
+    "short": "long",
+    "cheap": "expens",
+    "expens": "cheapest",
+}
 _REPEAT_JACCARD = 0.6
 _COPY_SHARE = 0.5
 
@@ -466,6 +475,21 @@ def _polarity_clash(text: str, ctx: Context) -> str:
     states what it negates."""
     names = _name_words(ctx.tool, ctx.vendor)
     clauses = [(i.id, c) for i in ctx.of_kind("fact") for c in _clauses(i, _SUB_CLAUSE)]
+    # The findings' own statements about this tool ("has a short context window") count
+    # for opposites; what they say of other tools does not.
+    own = [
+        (i.id, c)
+        for i in ctx.of_kind("computed")
+        for c in _clauses(i, _SUB_CLAUSE)
+        if c.strip().startswith(ctx.tool)
+    ]
+    for part in _CLAUSE_SPLIT.split(text):
+        words = content_words(part, allow=names)
+        for eid, clause in own:
+            clause_words = content_words(clause, allow=names)
+            for word, opposite in _ANTONYMS.items():
+                if word in words and opposite in clause_words and word not in clause_words:
+                    return f"says the opposite of what {eid} states"
     for part in _CLAUSE_SPLIT.split(text):
         words = content_words(part, allow=names)
         if not words:
@@ -495,12 +519,16 @@ def _polarity_clash(text: str, ctx: Context) -> str:
 _CLAUSE_SPLIT = re.compile(r"[,;]\s|\s(?:but|while|whereas|although)\s", re.I)
 
 
-def _covering(words: set[str], numbers: set[Decimal], items: list[Item]) -> list[str] | None:
-    """Ids of items that together hold every word and number, or None when they cannot."""
+def _covering(
+    words: set[str], numbers: set[Decimal], items: list[Item], names: Iterable[str] = ()
+) -> list[str] | None:
+    """Ids of items that together hold every word and number, or None when they cannot.
+    The words of ``names`` (other tools') never cover a word: "reasonable" is not in
+    "Harborline Reasoner"."""
     pool_words: set[str] = set()
     pool_numbers: set[Decimal] = set()
     for item in items:
-        pool_words |= content_words(item.full)
+        pool_words |= content_words(item.full, allow=names)
         pool_numbers |= _numbers_of(item.full)
     if not words <= pool_words or not numbers <= pool_numbers:
         return None
@@ -657,7 +685,8 @@ def check_sentence(
             return Result(CONTRADICTED, f"{item.id} places it otherwise", [item.id])
         if placed is None:
             continue
-        cover = _covering(content, numbers, [item, *facts])
+        peers = [w for w in _name_words(*ctx.other_tools) if w not in own_names]
+        cover = _covering(content - {_stem(w) for w in peers}, numbers, [item, *facts], peers)
         if cover is not None and item.id in cover:
             return Result(COMPUTED, f"states the computed comparison {item.id}", cover)
     if others:

@@ -297,7 +297,12 @@ def compute_metrics(records: Sequence[Mapping[str, Any]], traps: Traps) -> dict[
         check = check_substance(
             reason=r.get("reason") or "",
             sections={k: str(v) for k, v in (r.get("sections") or {}).items()},
-            claims=[c.get("text", "") for c in r.get("claims") or ()],
+            # What a reader sees: the sentences the claim check published.
+            claims=[
+                c.get("text", "")
+                for c in r.get("claims") or ()
+                if c.get("support") in (*PUBLISHED_SUPPORT, "not_judged")
+            ],
         )
         return len(check.gibberish)
 
