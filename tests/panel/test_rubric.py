@@ -99,3 +99,20 @@ def test_a_peers_price_moves_the_finding_and_can_flip_the_verdict(eval_catalog):
     ).update(amount=100)
     Fact.objects.filter(tool__slug="gilded-oracle").delete()
     assert verdicts("gilded-oracle")["Buyer"] == "ship"  # now the cheapest by a wide margin
+
+
+def test_outdated_reviews_are_found_in_queries_that_do_not_grow_with_the_tools(
+    starter_catalog, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from toolverdict.panel.tasks import outdated_tool_ids
+
+    settings.TOOLVERDICT_PANEL_MODEL = "python:tests.panel.fakes.ScriptedModel"
+    ids = list(Tool.objects.order_by("pk").values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as few:
+        assert outdated_tool_ids(ids[:3]) == ids[:3]  # nothing reviewed yet
+    with CaptureQueriesContext(connection) as many:
+        assert outdated_tool_ids(ids) == ids
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -224,12 +224,45 @@ def _dead_urls(urls: set[str]) -> set[str]:
     )
 
 
-def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
+def build_dossiers(tools: list[Tool]) -> dict[int, Dossier]:
+    """Each tool's dossier, reading every category involved and the failed sources once
+    (a loop of ``build_dossier`` queries the category again for each tool)."""
+    from toolverdict.catalog.models import Source
+
+    categories = {t.category_id for t in tools}
+    published = list(
+        Tool.objects.published()
+        .filter(category_id__in=categories)
+        .select_related("category")
+        .prefetch_related("price_points", "facts")
+        .order_by("name", "pk")
+    )
+    urls = {p.source_url for t in tools for p in t.price_points.all()}
+    urls |= {f.source_url for t in tools for f in t.facts.all()}
+    dead = set(
+        Source.objects.filter(url__in=urls, failures__gte=2)
+        .exclude(outcome=Source.Outcome.OK)
+        .values_list("url", flat=True)
+    )
+    return {
+        t.pk: build_dossier(
+            t,
+            [p for p in published if p.category_id == t.category_id and p.pk != t.pk],
+            dead=dead,
+        )
+        for t in tools
+    }
+
+
+def build_dossier(
+    tool: Tool, peers: list[Tool] | None = None, *, dead: set[str] | None = None
+) -> Dossier:
     """Number the tool's evidence (profile, vendor text, price points, facts), then add
     the computed findings against its category (C1, C2, …).
 
     Works from prefetched ``price_points`` and ``facts`` when the caller loaded them;
-    ``peers`` defaults to ``category_tools(tool)``, the whole published category.
+    ``peers`` defaults to ``category_tools(tool)``, the whole published category, and
+    ``dead`` (cited URLs whose source checks failed) to a query of this tool's sources.
     """
     items: list[tuple[str, str, str, str, tuple[str, int]]] = [
         ("profile", "Catalog profile", _profile(tool), tool.homepage, ("profile", 0)),
@@ -282,7 +315,7 @@ def build_dossier(tool: Tool, peers: list[Tool] | None = None) -> Dossier:
     if peers is None:
         peers = category_tools(tool)
     urls = {p.source_url for p in prices} | {f.source_url for f in facts}
-    own = read_facts(tool, ids, _dead_urls(urls))
+    own = read_facts(tool, ids, _dead_urls(urls) if dead is None else dead & urls)
     others = [read_facts(peer, {}) for peer in peers]
     findings = tuple(compute_findings(own, others))
     for i, finding in enumerate(findings, start=1):

@@ -29,7 +29,7 @@ from django.db.models import Prefetch
 from toolverdict.catalog.models import Fact, PricePoint, Tool
 
 from . import claimcheck, history
-from .dossier import Dossier, build_dossier
+from .dossier import Dossier, build_dossiers
 from .generation import Draft, DraftError, style_for, write_review
 from .llm import ReviewModel, get_review_model
 from .models import Claim, Review
@@ -301,8 +301,10 @@ def review_tools(
         seed=seed,
     )
     outcomes: list[ReviewOutcome] = []
-    for tool in tools_for_review(tool_ids):
-        dossier = build_dossier(tool)
+    tools = tools_for_review(tool_ids)
+    dossiers = build_dossiers(tools)
+    for tool in tools:
+        dossier = dossiers[tool.pk]
         stored = _stored_reviews(run, tool, dossier)
         for persona in personas:
             key = (persona.slug, run.versions[persona.slug])

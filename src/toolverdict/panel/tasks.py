@@ -177,7 +177,7 @@ def outdated_tool_ids(tool_ids: Iterable[int], chunk: int = 200) -> list[int]:
     """
     import logging
 
-    from .dossier import build_dossier
+    from .dossier import build_dossiers
     from .generation import style_for
     from .models import Review
     from .personas import load_personas
@@ -204,13 +204,14 @@ def outdated_tool_ids(tool_ids: Iterable[int], chunk: int = 200) -> list[int]:
                 tool_id__in=part, is_current=True, persona__in=list(wanted)
             ).values_list("tool_id", "persona", "model_id", "prompt_version", "dossier_hash")
         }
-        for tool in _tools(part):
-            digest = build_dossier(tool).hash
+        dossiers = build_dossiers(_tools(part))
+        for tool_id, dossier in dossiers.items():
+            digest = dossier.hash
             if any(
-                keys.get((tool.pk, slug)) != (model_id, version, digest)
+                keys.get((tool_id, slug)) != (model_id, version, digest)
                 for slug, (model_id, version) in wanted.items()
             ):
-                found.append(tool.pk)
+                found.append(tool_id)
     return found
 
 
