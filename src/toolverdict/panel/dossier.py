@@ -227,8 +227,6 @@ def _dead_urls(urls: set[str]) -> set[str]:
 def build_dossiers(tools: list[Tool]) -> dict[int, Dossier]:
     """Each tool's dossier, reading every category involved and the failed sources once
     (a loop of ``build_dossier`` queries the category again for each tool)."""
-    from toolverdict.catalog.models import Source
-
     categories = {t.category_id for t in tools}
     published = list(
         Tool.objects.published()
@@ -239,11 +237,7 @@ def build_dossiers(tools: list[Tool]) -> dict[int, Dossier]:
     )
     urls = {p.source_url for t in tools for p in t.price_points.all()}
     urls |= {f.source_url for t in tools for f in t.facts.all()}
-    dead = set(
-        Source.objects.filter(url__in=urls, failures__gte=2)
-        .exclude(outcome=Source.Outcome.OK)
-        .values_list("url", flat=True)
-    )
+    dead = _dead_urls(urls)
     return {
         t.pk: build_dossier(
             t,

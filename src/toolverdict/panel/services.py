@@ -44,10 +44,6 @@ class ClaimCard:
     question: str = ""  # the persona question this sentence answers
 
     @property
-    def is_unsupported(self) -> bool:
-        return self.support == Claim.Support.UNSUPPORTED
-
-    @property
     def support_label(self) -> str:
         return {
             "supported": "sourced",
@@ -104,14 +100,6 @@ class ReviewCard:
     @property
     def rubric_label(self) -> str:
         return dict(Review.Verdict.choices).get(self.rubric_verdict, self.rubric_verdict)
-
-    @property
-    def support_pct(self) -> int | None:
-        return None if self.support_rate is None else round(100 * self.support_rate)
-
-    @property
-    def unsupported_count(self) -> int:
-        return sum(c.is_unsupported for c in self.claims)
 
 
 @dataclass
