@@ -195,6 +195,25 @@ def test_panel_and_readers_disagreeing_shows_on_tool_comparison_and_rankings(too
     assert "panel 100% (51–100%), readers 0% (0–16%)" in body
 
 
+def test_the_pages_supply_the_panels_shares_and_without_them_nothing_disagrees(tools, monkeypatch):
+    """The community never imports the panel (docs/decisions.md, layers): the pages
+    register where the rankings read the panel's ship shares from."""
+    from toolverdict.pages.panel_vs_readers import panel_shares
+
+    assert trust._panel_shares == [panel_shares]
+    tool = tools["claude-4-sonnet"]
+    reviews(tool, ship=4, skip=0)
+    reviews(tools["smolvlm-2-5"], ship=1, skip=1)  # too few reviews for a panel %
+    for person in voters(20, "n"):
+        cast_tool_vote(person, tool, "skip")
+    shares = panel_shares([tool, tools["smolvlm-2-5"]])
+    assert list(shares) == [tool.pk]
+    assert (shares[tool.pk].positive, shares[tool.pk].total) == (4, 4)
+    assert [d.tool for d in trust.disagreements()] == [tool]
+    monkeypatch.setattr(trust, "_panel_shares", [])
+    assert trust.disagreements() == []
+
+
 def test_cards_show_the_wilson_interval_of_both_ship_shares(tools):
     tool = tools["claude-4-sonnet"]
     reviews(tool, ship=3, skip=1)

@@ -5,14 +5,16 @@
   side that is ahead (comparison pages, for the panel and the community).
 * ``pair_call``: the same for a pair's head-to-head split (is 50% inside the interval?).
 * ``disagreement``/``disagreements``: where the panel's ship share and the community's
-  lie apart beyond both intervals (tool, comparison and rankings pages).
+  lie apart beyond both intervals (tool, comparison and rankings pages). The community
+  never imports the panel (docs/decisions.md, layers): the rankings' list reads the
+  panel's shares through ``provide_panel_shares``, which the pages app registers.
 * ``vote_rules``: raw and counted ship/skip votes per tool, and the excluded ones by
   reason (the public "How votes count" page and each tool page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
@@ -152,36 +154,41 @@ def disagreement(tool: Tool, panel, figure) -> Disagreement | None:
     return Disagreement(tool, p, c)
 
 
+#: tools → {tool pk: the panel's ship share}, holding only the tools whose panel shows a
+#: percentage (enough confident published reviews), in one query whatever their number.
+PanelShares = Callable[[Sequence[Tool]], Mapping[int, ShareInterval]]
+
+_panel_shares: list[PanelShares] = []
+
+
+def provide_panel_shares(shares: PanelShares) -> None:
+    """Where ``disagreements`` reads the panel's ship shares from (one provider; the last
+    registered wins). The pages app, which composes the panel and the community,
+    registers it when Django starts (pages/apps.py); without one no tool has a panel
+    share here and the rankings list no disagreement."""
+    _panel_shares[:] = [shares]
+
+
 def disagreements(category: Category | None = None) -> list[Disagreement]:
     """Every published tool (of one category, or all) where panel and readers disagree.
 
-    Three queries whatever the number of tools: the tools, the current published reviews'
-    ship counts, the counted votes.
+    Three queries whatever the number of tools: the tools, the panel's shares (from the
+    registered provider), the counted votes.
     """
-    from toolverdict.panel.models import Review
-    from toolverdict.panel.services import MIN_PUBLISHED_FOR_PCT
-
     from .figures import community_figures
 
     tools = Tool.objects.published().select_related("category").order_by("name")
     if category is not None:
         tools = tools.filter(category=category)
     tools = list(tools)
-    rows = (
-        Review.objects.counted()
-        .filter(tool_id__in=[t.pk for t in tools], is_current=True)
-        .values("tool_id")
-        .annotate(valid=Count("pk"), ship=Count("pk", filter=Q(verdict=Review.Verdict.SHIP)))
-    )
-    panels = {r["tool_id"]: (r["ship"], r["valid"]) for r in rows}
+    panels = _panel_shares[0](tools) if _panel_shares and tools else {}
     figures = community_figures(tools)
     found = []
     for tool in tools:
-        ship, valid = panels.get(tool.pk, (0, 0))
-        if valid < MIN_PUBLISHED_FOR_PCT:
+        p = panels.get(tool.pk)
+        if p is None:
             continue
         c = community_share(figures[tool.pk])
-        p = share_interval(ship, valid)
         if c is not None and not intervals.overlaps(p.bounds, c.bounds):
             found.append(Disagreement(tool, p, c))
     return found
