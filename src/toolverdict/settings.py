@@ -218,17 +218,19 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://toolverdi
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, keeping one Redis client per server (core/redis_cache.py).
     CACHES["default"]["BACKEND"] = "toolverdict.core.redis_cache.RedisCache"
-# Stored pages get their own cache, so a flood of distinct URLs (search queries) culls
-# pages, never the rate-limit counters in the default cache. With CACHE_URL it is the same
-# server under its own key prefix.
+# Stored pages get their own cache alias, "pagecache" (the page cache's; "pages" is an
+# app), so a flood of distinct URLs (search queries) culls pages, never the rate-limit
+# counters in the default cache. With CACHE_URL it is the same server under its own key
+# prefix, still "pages" so a deploy keeps the stored pages.
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
-    CACHES["pages"] = {
+    CACHES["pagecache"] = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "toolverdict-pages",
         "OPTIONS": {"MAX_ENTRIES": env.int("TOOLVERDICT_LOCAL_CACHE_ENTRIES", default=2000)},
     }
 else:
-    CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
+    CACHES["pagecache"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
+_pagecache_default = CACHES["pagecache"]
 # Anonymous pages served from the cache with exact invalidation (docs/caching.md).
 TOOLVERDICT_PAGE_CACHE = env.bool("TOOLVERDICT_PAGE_CACHE", default=True)
 # Seconds a stored page lives at most, bounding what changes with time alone (a new
@@ -388,8 +390,6 @@ TOOLVERDICT_DIGEST_SIGNUPS_PER_HOUR = env.int("TOOLVERDICT_DIGEST_SIGNUPS_PER_HO
 # Transient SMTP failures: attempts per recipient, and the first retry delay (doubles).
 TOOLVERDICT_DIGEST_MAX_ATTEMPTS = env.int("TOOLVERDICT_DIGEST_MAX_ATTEMPTS", default=5)
 TOOLVERDICT_DIGEST_RETRY_BASE = env.float("TOOLVERDICT_DIGEST_RETRY_BASE", default=30.0)
-# A sender holds a lease on its issue; another sender may take over after this many seconds.
-TOOLVERDICT_DIGEST_LEASE_SECONDS = env.int("TOOLVERDICT_DIGEST_LEASE_SECONDS", default=120)
 
 # --- panel (the AI reviewer panel; see docs/panel.md) -----------------------------------
 # Local backend: context size and threads for the local model, where assembled model
@@ -485,7 +485,6 @@ TOOLVERDICT_INGEST_MAX_BYTES = env.int("TOOLVERDICT_INGEST_MAX_BYTES", default=2
 TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES = env.bool(
     "TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES", default=False
 )
-TOOLVERDICT_INGEST_STALE_AFTER = env.int("TOOLVERDICT_INGEST_STALE_AFTER", default=2 * 3600)
 TOOLVERDICT_INGEST_REVIEW_LIMIT = env.int("TOOLVERDICT_INGEST_REVIEW_LIMIT", default=50)
 # "auto" (MiniLM when the `embeddings` extra is installed, else "ngram"), "minilm", "ngram".
 TOOLVERDICT_INGEST_EMBEDDER = env("TOOLVERDICT_INGEST_EMBEDDER", default="auto")
@@ -535,3 +534,10 @@ try:  # noqa: SIM105 - a star import cannot sit inside contextlib.suppress
     from .local_settings import *  # noqa: F403
 except ImportError:
     pass
+# The page cache's alias was called "pages" before: a local_settings.py that still sets
+# CACHES["pages"] configures the page cache, as it did, unless it also sets "pagecache"
+# (docs/caching.md).
+if "pages" in CACHES:
+    _old_alias = CACHES.pop("pages")
+    if CACHES.get("pagecache", _pagecache_default) is _pagecache_default:
+        CACHES["pagecache"] = _old_alias

@@ -369,17 +369,17 @@ def test_with_redis_pages_and_versions_live_in_redis(
     redis_cache = environ.Env.cache_url_config(REDIS_URL)
     assert redis_cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     redis_cache["BACKEND"] = "toolverdict.core.redis_cache.RedisCache"  # as settings.py does
-    settings.CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
-    caches["pages"].clear()
+    settings.CACHES = {"default": redis_cache, "pagecache": {**redis_cache, "KEY_PREFIX": "pages"}}
+    caches["pagecache"].clear()
     client = Client()
     before = {url: client.get(url) for url in (TOOL, OTHER_TOOL)}
     assert queries(client, TOOL)[0] == 0  # versions and page both from Redis
     with django_capture_on_commit_callbacks(execute=True):
         cast_tool_vote(make_member(), Tool.objects.get(slug="claude-4-sonnet"), "ship")
-    assert caches["pages"].get("tv:v:tool:claude-4-sonnet")  # the version is in Redis
+    assert caches["pagecache"].get("tv:v:tool:claude-4-sonnet")  # the version is in Redis
     assert "1 community vote" in client.get(TOOL).content.decode()
     assert revalidate(OTHER_TOOL, before[OTHER_TOOL]) == 304
-    caches["pages"].clear()
+    caches["pagecache"].clear()
 
 
 @pytest.mark.integration
@@ -394,22 +394,22 @@ def test_with_redis_a_hit_reads_only_the_versions_from_redis_and_still_sees_the_
 
     redis_cache = environ.Env.cache_url_config(REDIS_URL)
     redis_cache["BACKEND"] = "toolverdict.core.redis_cache.RedisCache"  # as settings.py does
-    settings.CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
-    caches["pages"].clear()
+    settings.CACHES = {"default": redis_cache, "pagecache": {**redis_cache, "KEY_PREFIX": "pages"}}
+    caches["pagecache"].clear()
     client = Client()
     first = client.get(TOOL)
     assert len(store.front.entries) == 1
     # The page leaves Redis (evicted, or flushed): this process still holds its copy, and
     # the key names the page's versions, so the copy is the page as it is now.
-    caches["pages"].delete_many([k for k in store.front.entries])
+    caches["pagecache"].delete_many([k for k in store.front.entries])
     again = client.get(TOOL)
     assert again.content == first.content
-    assert caches["pages"].get(next(iter(store.front.entries))) is None
+    assert caches["pagecache"].get(next(iter(store.front.entries))) is None
     with django_capture_on_commit_callbacks(execute=True):
         cast_tool_vote(make_member(), Tool.objects.get(slug="claude-4-sonnet"), "ship")
     assert "1 community vote" in client.get(TOOL).content.decode()
     assert len(store.front.entries) == 2  # a new key; the old copy is never served
-    caches["pages"].clear()
+    caches["pagecache"].clear()
 
 
 def test_with_a_file_cache_an_evicted_version_never_brings_back_an_older_page(
@@ -423,7 +423,7 @@ def test_with_a_file_cache_an_evicted_version_never_brings_back_an_older_page(
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(tmp_path / "cache"),
     }
-    settings.CACHES = {"default": file_cache, "pages": file_cache}
+    settings.CACHES = {"default": file_cache, "pagecache": file_cache}
     client = Client()
     before = client.get(TOOL)
     assert "1 community vote" not in before.content.decode()
@@ -434,7 +434,7 @@ def test_with_a_file_cache_an_evicted_version_never_brings_back_an_older_page(
     assert "1 community vote" in after.content.decode()
     # The cache drops the version (culled, evicted): the page gets a key it never had, so
     # neither the page stored before the vote nor the one after is served under it.
-    caches["pages"].delete(versions.CACHE_PREFIX + "tool:claude-4-sonnet")
+    caches["pagecache"].delete(versions.CACHE_PREFIX + "tool:claude-4-sonnet")
     again = client.get(TOOL)
     assert again["ETag"] not in (before["ETag"], after["ETag"])
     assert "1 community vote" in again.content.decode()

@@ -48,7 +48,7 @@ def make_member(email: str = EMAIL):
 
 def stored_pages() -> int:
     """How many pages the embedded per-process cache holds now."""
-    return len(caches["pages"]._cache)
+    return len(caches["pagecache"]._cache)
 
 
 @pytest.fixture

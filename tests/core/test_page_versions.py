@@ -38,7 +38,7 @@ def test_a_redis_cache_url_gets_the_client_reusing_backend(tmp_path):
     )
     show = (
         "from django.conf import settings as s; "
-        "print(s.CACHES['default']['BACKEND'], s.CACHES['pages']['BACKEND'])"
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['pagecache']['BACKEND'])"
     )
     out = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {show}"],
@@ -85,7 +85,7 @@ def test_the_redis_backend_keeps_one_client_and_still_works_from_many_threads():
 def test_a_database_cache_keeps_versions_in_the_version_table(settings, db):
     settings.CACHES = {
         **settings.CACHES,
-        "pages": {
+        "pagecache": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "toolverdict_page_cache",
         },

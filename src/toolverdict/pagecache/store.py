@@ -86,7 +86,7 @@ def stored_page(key: str) -> Entry | None:
         entry = front.get(key)
         if entry is not None:
             return entry
-    entry = caches["pages"].get(key)
+    entry = caches[versions.ALIAS].get(key)
     if entry is not None and shared:
         front.put(key, entry, timeout() or 86400)
     return entry
@@ -94,6 +94,6 @@ def stored_page(key: str) -> Entry | None:
 
 def store_page(key: str, entry: Entry) -> None:
     seconds = timeout() or 86400  # unvisited pages leave in a day at most
-    caches["pages"].set(key, entry, seconds)
+    caches[versions.ALIAS].set(key, entry, seconds)
     if not versions.per_process_cache():
         front.put(key, entry, seconds)

@@ -28,6 +28,9 @@ from django.core.cache import caches
 from django.db import connection, transaction
 
 CACHE_PREFIX = "tv:v:"
+#: The cache alias holding stored pages (and, in a shared cache, the versions): its own,
+#: so a flood of distinct URLs never culls the rate-limit counters in "default".
+ALIAS = "pagecache"
 
 
 def _store_kind() -> str:
@@ -40,7 +43,7 @@ def _store_kind() -> str:
 
 
 def _pages_backend() -> str:
-    return settings.CACHES.get("pages", settings.CACHES["default"]).get("BACKEND", "")
+    return settings.CACHES.get(ALIAS, settings.CACHES["default"]).get("BACKEND", "")
 
 
 def per_process_cache() -> bool:
@@ -54,7 +57,7 @@ def get_versions(scopes: Iterable[str]) -> dict[str, int]:
     if not scopes:
         return {}
     if _store_kind() == "cache":
-        cache = caches["pages"]
+        cache = caches[ALIAS]
         found = cache.get_many([CACHE_PREFIX + s for s in scopes])
         missing = [s for s in scopes if CACHE_PREFIX + s not in found]
         if missing:
@@ -144,7 +147,7 @@ def bump(scopes: Iterable[str]) -> None:
         return
     now = time.time_ns()
     if _store_kind() == "cache":
-        caches["pages"].set_many({CACHE_PREFIX + s: now for s in scopes}, timeout=None)
+        caches[ALIAS].set_many({CACHE_PREFIX + s: now for s in scopes}, timeout=None)
         return
     from .models import CacheVersion
 
