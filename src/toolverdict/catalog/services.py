@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from toolverdict.pagecache.versions import invalidate
+
 from .models import Category, Fact, PricePoint, Tool
+from .scopes import CATALOG
 
 
 def tools_with_details() -> QuerySet[Tool]:
@@ -28,12 +31,17 @@ def set_published(tool_ids: list[int], published: bool) -> int:
     """Show or hide tools (pages, comparisons, API); returns how many changed.
 
     Publishing stamps ``published_at`` with now, so "new this week" means new to readers.
+    A queryset update sends no ``post_save``, so this retires the catalog pages itself
+    (docs/caching.md, "Bulk writes").
     """
-    return (
+    changed = (
         Tool.objects.filter(pk__in=tool_ids)
         .exclude(is_published=published)
         .update(is_published=published, published_at=timezone.now() if published else None)
     )
+    if changed:
+        invalidate(CATALOG)
+    return changed
 
 
 def latest_tools(limit: int = 12, first_ids: list[int] | None = None) -> list[Tool]:
