@@ -24,6 +24,13 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(autouse=True)
+def no_span_model(settings):
+    """Enrichment's line picking (enrich/spans.py) stays off unless a test turns it on:
+    the real model is exercised by the tests marked ``model``."""
+    settings.TOOLVERDICT_ENRICH_SPAN_MODEL = "off"
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: stored pages are keyed by version rows that
     the previous test's rollback removed, so a page it stored could otherwise reappear."""

@@ -515,6 +515,9 @@ TOOLVERDICT_ENRICH_HOST_INTERVAL = env.float("TOOLVERDICT_ENRICH_HOST_INTERVAL",
 TOOLVERDICT_ENRICH_MAX_PAGES = env.int("TOOLVERDICT_ENRICH_MAX_PAGES", default=5)
 TOOLVERDICT_ENRICH_EVERY_DAYS = env.int("TOOLVERDICT_ENRICH_EVERY_DAYS", default=7)
 TOOLVERDICT_ENRICH_PER_RUN = env.int("TOOLVERDICT_ENRICH_PER_RUN", default=20)
+# The model that picks lines where the parsers read nothing (enrich/spans.py): "panel" (the
+# panel's model, TOOLVERDICT_PANEL_MODEL), "off", or a model spec of its own.
+TOOLVERDICT_ENRICH_SPAN_MODEL = env("TOOLVERDICT_ENRICH_SPAN_MODEL", default="panel")
 # Where the open-data dumps are written and served from (/data/files/…).
 TOOLVERDICT_EXPORT_DIR = _path("TOOLVERDICT_EXPORT_DIR", DATA_DIR / "export").resolve()
 # Hours between two dumps written by the periodic job.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -33,15 +34,24 @@ class Route:
         self.status, self.body, self.headers, self.delay = status, body, headers or {}, delay
 
 
-@pytest.fixture
-def odd_site() -> Iterator[tuple[str, dict[str, Route], list[str]]]:
-    """A site whose answers each test sets: (base URL, routes by path, paths requested)."""
+class Hits(list):
+    """The paths requested, in order; ``at``: when each request arrived (monotonic)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: list[float] = []
+
+
+@contextlib.contextmanager
+def routed_site() -> Iterator[tuple[str, dict[str, Route], list[str]]]:
+    """A site whose answers a test sets: (base URL, routes by path, paths requested)."""
     routes: dict[str, Route] = {}
-    hits: list[str] = []
+    hits = Hits()
     release = threading.Event()
 
     class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            hits.at.append(time.monotonic())
             hits.append(self.path)
             route = routes.get(self.path, Route(404, b"missing"))
             if route.delay:
@@ -58,3 +68,16 @@ def odd_site() -> Iterator[tuple[str, dict[str, Route], list[str]]]:
 
     with loopback_http(Handler, release) as base:
         yield base, routes, hits
+
+
+@pytest.fixture
+def odd_site() -> Iterator[tuple[str, dict[str, Route], list[str]]]:
+    with routed_site() as site:
+        yield site
+
+
+@pytest.fixture
+def other_site() -> Iterator[tuple[str, dict[str, Route], list[str]]]:
+    """A second host, for redirects that leave the first."""
+    with routed_site() as site:
+        yield site

@@ -101,6 +101,7 @@ def test_the_guard_refuses_a_private_homepage_before_any_request(odd_site, setti
     assert hits == []
 
 
+@pytest.mark.django_db
 def test_one_host_is_paced(odd_site, monkeypatch):
     from toolverdict.enrich import fetch as fetch_module
 
@@ -111,6 +112,89 @@ def test_one_host_is_paced(odd_site, monkeypatch):
     fetcher = Fetcher(interval=30.0)
     fetcher.get(base + "/")
     fetcher.get(base + "/")
-    # robots.txt, then two pages: the host is asked to wait before each page.
+    # robots.txt, then two pages: each reserves the host's next slot, 30 s after the last
+    # one (sleep is recorded, not slept, so the slots add up).
     assert fetcher.requests == 3
-    assert len(waits) == 2 and all(0 < wait <= 30.0 for wait in waits)
+    assert len(waits) == 2
+    assert 29 < waits[0] <= 30 and 59 < waits[1] <= 60
+
+
+@pytest.mark.django_db
+def test_the_pace_holds_across_fetchers_as_across_workers(odd_site, monkeypatch):
+    """Two fetchers (two workers) share the host's slots through the database: the second
+    one waits for the first one's reservation, though it has never seen that fetcher."""
+    from toolverdict.enrich import fetch as fetch_module
+
+    base, routes, _ = odd_site
+    routes["/"] = Route(200, PAGE)
+    waits: list[float] = []
+    monkeypatch.setattr(fetch_module.time, "sleep", waits.append)
+    Fetcher(interval=20.0).get(base + "/")  # robots.txt at once, the page 20 s on
+    Fetcher(interval=20.0).get(base + "/")  # its robots.txt 40 s on, its page 60 s on
+    assert [round(w) for w in waits] == [20, 40, 60]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_fetchers_in_parallel_never_ask_one_host_closer_than_the_interval(odd_site):
+    """Real sleeps, two threads with their own fetchers and connections: every request the
+    host sees starts at least the interval after the one before."""
+    import threading
+
+    from django.db import connection
+
+    base, routes, hits = odd_site
+    routes["/"] = Route(200, PAGE)
+    interval = 0.4
+
+    def worker() -> None:
+        try:
+            fetcher = Fetcher(interval=interval)
+            for _ in range(3):
+                assert fetcher.get(base + "/").ok
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    gaps = [b - a for a, b in zip(hits.at, hits.at[1:], strict=False)]
+    assert len(hits) == 8  # two robots.txt and six pages
+    assert min(gaps) >= interval - 0.05, gaps
+
+
+def test_a_redirect_to_another_host_obeys_that_hosts_robots_txt(odd_site, other_site):
+    base, routes, _ = odd_site
+    other, other_routes, other_hits = other_site
+    routes["/pricing"] = Route(302, b"", headers={"Location": other + "/private/prices"})
+    other_routes["/robots.txt"] = Route(
+        200, b"User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}
+    )
+    other_routes["/private/prices"] = Route(200, PAGE)
+    fetched = Fetcher(interval=0).get(base + "/pricing")
+    assert fetched.outcome == "robots"
+    assert "robots.txt disallows" in fetched.detail
+    assert other_hits == ["/robots.txt"]  # the disallowed page was never requested
+
+
+def test_a_redirect_to_another_host_that_allows_it_is_read(odd_site, other_site):
+    base, routes, _ = odd_site
+    other, other_routes, other_hits = other_site
+    routes["/pricing"] = Route(302, b"", headers={"Location": other + "/prices"})
+    other_routes["/prices"] = Route(200, PAGE)
+    fetched = Fetcher(interval=0).get(base + "/pricing")
+    assert fetched.ok and fetched.final_url == other + "/prices"
+    assert other_hits == ["/robots.txt", "/prices"]
+
+
+def test_a_redirect_within_the_site_to_a_disallowed_path_is_not_followed(odd_site):
+    base, routes, hits = odd_site
+    routes["/robots.txt"] = Route(
+        200, b"User-agent: *\nDisallow: /internal/\n", headers={"Content-Type": "text/plain"}
+    )
+    routes["/pricing"] = Route(302, b"", headers={"Location": "/internal/prices"})
+    routes["/internal/prices"] = Route(200, PAGE)
+    fetched = Fetcher(interval=0).get(base + "/pricing")
+    assert fetched.outcome == "robots"
+    assert hits == ["/robots.txt", "/pricing"]

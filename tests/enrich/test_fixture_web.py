@@ -10,7 +10,7 @@ from toolverdict.enrich.fetch import Fetcher
 from toolverdict.enrich.services import read_site
 
 from .fixtures.score import score, wrong_values
-from .fixtures.web import answers, site_names
+from .fixtures.web import HELDOUT, answers, serve_sites, site_names
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,23 @@ def test_a_self_contradicting_page_gives_no_price_for_that_plan(extractions):
     amounts = {f"{p.price.amount:f}" for p in fluxform.prices}
     assert amounts == {"99"}
     assert any("Pro" in note and "none kept" in note for note in fluxform.notes)
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    with (
+        override_settings(TOOLVERDICT_INGEST_ALLOW_PRIVATE_ADDRESSES=True),
+        serve_sites(root=HELDOUT) as urls,
+    ):
+        fetcher = Fetcher(interval=0, timeout=2.0, max_bytes=200_000)
+        return {name: extract(read_site(url, fetcher)[1]) for name, url in urls.items()}
+
+
+def test_the_held_out_sites_are_labelled():
+    assert len(site_names(HELDOUT)) >= 5
+    assert set(answers(HELDOUT)) == set(site_names(HELDOUT))
+
+
+@pytest.mark.parametrize("site", site_names(HELDOUT))
+def test_nothing_extracted_from_a_held_out_site_is_wrong(heldout, site):
+    assert wrong_values(heldout[site], answers(HELDOUT)[site]) == []

@@ -223,12 +223,23 @@ class Price:
     text: str  # the line it was read in
 
 
+# An amount right after these words is a threshold or an allowance ("volume discounts from
+# £50,000 a year", "credits worth $100 per month"), not what a plan costs.
+_THRESHOLD_BEFORE = re.compile(
+    r"\b(?:discounts?|credits?|volume|spend(?:ing)?|commit(?:ment)?s?|threshold)\b"
+    r"[^$€£¥\d]{0,30}$",
+    re.I,
+)
+
+
 def prices_in_line(line: str, context: str = "") -> list[Price]:
     """Every amount in ``line`` that states what it buys. ``context`` (the rest of a card)
     may say how it is billed; the unit must be on the line itself."""
     prices = []
     money = find_money(line)
     for i, found in enumerate(money):
+        if _THRESHOLD_BEFORE.search(line[: found.start]):
+            continue
         following = line[found.end : money[i + 1].start if i + 1 < len(money) else len(line)]
         unit = unit_after(following[:60])
         if not unit:

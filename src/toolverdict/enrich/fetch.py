@@ -6,9 +6,12 @@ limit. On top of it, here:
 
 - **robots.txt** is read once per host (per ``Fetcher``) and obeyed for our agent name
   (RFC 9309: a missing robots.txt, any 4xx, allows everything; a 5xx or an unreachable
-  one disallows everything until the next run);
-- **one request at a time per host**, ``TOOLVERDICT_ENRICH_HOST_INTERVAL`` seconds after
-  the previous answer, or the host's ``Crawl-delay`` if it asks for longer (capped);
+  one disallows everything until the next run), for the first URL and for every redirect
+  target on another host, before that target is requested;
+- **a pace per host, across processes**: requests to one host start at least
+  ``TOOLVERDICT_ENRICH_HOST_INTERVAL`` seconds apart, or the host's ``Crawl-delay`` if it
+  asks for longer (capped), whichever worker or machine makes them (pace.py keeps each
+  host's next slot in the database);
 - only HTML (or plain text) pages are read.
 
 A refused or failed fetch is a ``PageFetch`` with an outcome, never an exception: the
@@ -20,6 +23,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.robotparser
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -29,6 +33,8 @@ from django.utils import timezone
 
 from toolverdict import __version__
 from toolverdict.ingest import fetching
+
+from .pace import reserve
 
 AGENT = "toolverdict-enrich"
 MAX_CRAWL_DELAY = 30.0
@@ -69,6 +75,10 @@ class PageFetch:
         }
 
 
+class Disallowed(fetching.FetchError):
+    """A redirect led to a page the target host's robots.txt keeps from us."""
+
+
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
@@ -92,7 +102,7 @@ class Fetcher:
         self.max_bytes = settings.TOOLVERDICT_ENRICH_MAX_BYTES if max_bytes is None else max_bytes
         self.interval = settings.TOOLVERDICT_ENRICH_HOST_INTERVAL if interval is None else interval
         self._robots: dict[str, urllib.robotparser.RobotFileParser | str] = {}
-        self._last: dict[str, float] = {}
+        self._refused: set[str] = set()  # hosts the address guard refused
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.requests = 0
@@ -102,13 +112,14 @@ class Fetcher:
             return self._locks.setdefault(origin, threading.Lock())
 
     def _pace(self, origin: str, delay: float) -> None:
-        last = self._last.get(origin)
-        if last is not None:
-            wait = last + delay - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+        """Wait for this host's next slot (shared with every other process)."""
+        wait = reserve(origin, delay)
+        if wait > 0:
+            time.sleep(wait)
 
-    def _get(self, url: str, max_bytes: int) -> fetching.Fetched:
+    def _get(
+        self, url: str, max_bytes: int, before_redirect: Callable[[str], None] | None = None
+    ) -> fetching.Fetched:
         self.requests += 1
         return fetching.fetch(
             url,
@@ -116,12 +127,38 @@ class Fetcher:
             max_bytes=max_bytes,
             user_agent=user_agent(),
             accept="text/html, application/xhtml+xml;q=0.9, text/plain;q=0.5",
+            before_redirect=before_redirect,
         )
+
+    def _delay(self, rules: urllib.robotparser.RobotFileParser) -> float:
+        return max(self.interval, min(float(rules.crawl_delay(AGENT) or 0), MAX_CRAWL_DELAY))
+
+    def _check_redirect(self, first_origin: str) -> Callable[[str], None]:
+        """Before a redirect is followed: the target host's robots.txt (read first if the
+        redirect leaves ``first_origin``) and its pace. Raises ``Disallowed`` to keep the
+        target unrequested."""
+
+        def check(target: str) -> None:
+            origin = origin_of(target)
+            rules = self._robots_for(origin)
+            if origin in self._refused:  # the address guard's refusal, named as such
+                raise fetching.AddressRefused(f"redirected to {origin}: {rules}")
+            if isinstance(rules, str):
+                raise Disallowed(f"redirected to {origin}: {rules}")
+            if not rules.can_fetch(AGENT, target):
+                where = "its" if origin != first_origin else "the site's"
+                raise Disallowed(
+                    f"redirected to {target[:200]}, which {where} robots.txt disallows"
+                )
+            self._pace(origin, self._delay(rules))
+
+        return check
 
     def _robots_for(self, origin: str) -> urllib.robotparser.RobotFileParser | str:
         """The host's rules, or a string saying why the whole host is off limits."""
         if origin in self._robots:
             return self._robots[origin]
+        self._pace(origin, self.interval)
         parser = urllib.robotparser.RobotFileParser()
         rules: urllib.robotparser.RobotFileParser | str
         try:
@@ -129,6 +166,9 @@ class Fetcher:
         except fetching.TooLarge:
             parser.parse([])  # RFC 9309: past the limit, what was read counts; we read none
             rules = parser
+        except fetching.AddressRefused as exc:
+            rules = f"robots.txt could not be read ({exc}); the site is not fetched"
+            self._refused.add(origin)
         except fetching.FetchError as exc:
             rules = f"robots.txt could not be read ({exc}); the site is not fetched"
         else:
@@ -140,7 +180,6 @@ class Fetcher:
             else:
                 parser.parse(fetched.body.decode("utf-8", errors="replace").splitlines())
                 rules = parser
-        self._last[origin] = time.monotonic()
         self._robots[origin] = rules
         return rules
 
@@ -155,11 +194,12 @@ class Fetcher:
                 return PageFetch(
                     url, "robots", timezone.now(), detail="disallowed by the site's robots.txt"
                 )
-            delay = max(self.interval, min(float(rules.crawl_delay(AGENT) or 0), MAX_CRAWL_DELAY))
-            self._pace(origin, delay)
+            self._pace(origin, self._delay(rules))
             fetched_at = timezone.now()
             try:
-                fetched = self._get(url, self.max_bytes)
+                fetched = self._get(url, self.max_bytes, self._check_redirect(origin))
+            except Disallowed as exc:
+                return PageFetch(url, "robots", fetched_at, detail=str(exc))
             except fetching.AddressRefused as exc:
                 return PageFetch(url, "refused", fetched_at, detail=str(exc))
             except fetching.TooLarge as exc:
@@ -168,8 +208,6 @@ class Fetcher:
                 return PageFetch(url, "timeout", fetched_at, detail=str(exc))
             except fetching.FetchError as exc:
                 return PageFetch(url, "error", fetched_at, detail=str(exc))
-            finally:
-                self._last[origin] = time.monotonic()
             if fetched.status >= 400:
                 return PageFetch(
                     url,

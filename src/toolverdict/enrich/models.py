@@ -75,3 +75,15 @@ class Rejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool}: {self.key} {self.value} (rejected)"
+
+
+class HostSlot(models.Model):
+    """When the next request to one host may start, shared by every process that enriches
+    (enrich/pace.py): the per-host pace holds across workers and machines, not only within
+    one fetcher."""
+
+    origin = models.CharField(max_length=300, unique=True)  # scheme://host[:port], lower case
+    next_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.origin}: next request at {self.next_at:%Y-%m-%d %H:%M:%S}"

@@ -21,6 +21,7 @@ from .extract import Extraction, extract
 from .fetch import Fetcher, PageFetch
 from .models import Enrichment
 from .page import Page, parse_page
+from .spans import Picks, pick_spans
 from .store import StoreReport, store
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class ToolReport:
     fetches: list[PageFetch] = field(default_factory=list)
     extraction: Extraction = field(default_factory=Extraction)
     stored: StoreReport | None = None
+    picks: Picks = field(default_factory=Picks)
     error: str = ""
 
     @property
@@ -85,6 +87,7 @@ def enrich_tool(tool: Tool, fetcher: Fetcher | None = None) -> ToolReport:
     try:
         report.fetches, pages = read_site(tool.homepage, fetcher)
         report.extraction = extract(pages)
+        report.picks = pick_spans(tool.name, pages, report.extraction)
     except Exception as exc:  # noqa: BLE001 - a parser bug on one site must not stop the run
         log.exception("enriching %s failed", tool.slug)
         report.error = f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from toolverdict.ingest.models import Candidate
 
 from . import review
+from .models import Enrichment
+from .spans import PICKED_NOTE
 
 
 @staff_member_required
@@ -23,6 +25,18 @@ def queue(request: HttpRequest) -> HttpResponse:
         .exclude(pricing="unknown")
         .values_list("tool_id", "pricing")
     )
+    # Values whose line the model picked (spans.py) are marked as such beside the snippet.
+    picked = {
+        (tool_id, note.removeprefix(PICKED_NOTE).split(":", 1)[0])
+        for tool_id, notes in Enrichment.objects.filter(
+            tool_id__in=[tool.pk for tool, _, _ in rows]
+        ).values_list("tool_id", "notes")
+        for note in notes
+        if isinstance(note, str) and note.startswith(PICKED_NOTE)
+    }
+    for tool, _prices, facts in rows:
+        for fact in facts:
+            fact.picked_by_model = (tool.pk, f"{fact.key}={fact.value}") in picked
     return render(request, "enrich/queue.html", {"rows": rows, "hints": hints})
 
 

@@ -285,12 +285,19 @@ def guarded_client(
 
 @contextmanager
 def open_response(
-    url: str, *, client: httpx.Client, timeout: float, max_redirects: int = MAX_REDIRECTS
+    url: str,
+    *,
+    client: httpx.Client,
+    timeout: float,
+    max_redirects: int = MAX_REDIRECTS,
+    before_redirect: Callable[[str], None] | None = None,
 ) -> Iterator[httpx.Response]:
     """GET ``url`` with ``client`` (one from ``guarded_client``) and yield the final
     response, its body not yet read.
 
-    Redirects are followed here, to http(s) only and at most ``max_redirects`` of them.
+    Redirects are followed here, to http(s) only and at most ``max_redirects`` of them;
+    ``before_redirect`` sees each redirect's target before it is requested and may raise
+    ``FetchError`` to refuse it (the enrichment's robots.txt for another host).
     Everything from the first connection until the block ends, reading the body inside
     it included, must finish within ``DEADLINE_FACTOR`` × ``timeout``. Network problems
     inside the block come out as ``FetchError``: ``FetchTimeout`` for a read timeout or
@@ -307,6 +314,8 @@ def open_response(
                     location = response.headers.get("location")
                     if response.status_code in _REDIRECT_CODES and location:
                         target = response.url.join(location)
+                        if before_redirect is not None and target.scheme in ("http", "https"):
+                            before_redirect(str(target))
                         continue
                     yield response
                     return
@@ -348,18 +357,22 @@ def fetch(
     accept: str = "*/*",
     check: Callable[[httpx.Response], None] | None = None,
     client: httpx.Client | None = None,
+    before_redirect: Callable[[str], None] | None = None,
 ) -> Fetched:
     """GET ``url`` through the guard, within the deadline and the size limit; the body.
 
     ``check`` sees the final response before its body is read and may raise
-    ``FetchError`` to refuse it (a wrong status or content type). Without a ``client``
+    ``FetchError`` to refuse it (a wrong status or content type); ``before_redirect`` sees
+    each redirect's target first (``open_response``). Without a ``client``
     one is made and closed here. Raises ``FetchError`` (or a subclass) for any failure.
     """
     own = client is None
     if client is None:
         client = guarded_client(timeout=timeout, user_agent=user_agent, accept=accept)
     try:
-        with open_response(url, client=client, timeout=timeout) as response:
+        with open_response(
+            url, client=client, timeout=timeout, before_redirect=before_redirect
+        ) as response:
             if check is not None:
                 check(response)
             body = b"".join(iter_body(response, max_bytes))
