@@ -301,3 +301,21 @@ def test_a_readers_head_to_head_vote_retires_the_comparison_page(
     assert retired(PAIR, before[PAIR])
     assert "<strong>100%</strong> SmolVLM 2.5" in page(PAIR)
     assert not retired(TOOL, before[TOOL])  # a head-to-head vote leaves the tool page be
+
+
+def test_deactivating_a_voter_retires_the_pages_their_vote_counted_on(
+    starter_catalog, reader, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reader.post(reverse("community:vote_tool", args=[SLUG]), {"value": "ship"})
+    before = cached(Client(), TOOL)
+    assert "1 community vote" in before[TOOL].content.decode()
+    user = get_user_model().objects.get(username="reader@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save(update_fields=["last_login"])  # a sign-in: no page changes
+    assert not retired(TOOL, before[TOOL])
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()
+    assert retired(TOOL, before[TOOL])
+    assert "1 community vote" not in page(TOOL)

@@ -8,6 +8,9 @@ figures.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
+
 from toolverdict.catalog.scopes import CATALOG, category_page, pair_scope_for_ids
 from toolverdict.pagecache.registry import (
     personal_part,
@@ -53,12 +56,20 @@ def _pair_vote(instance: PairVote) -> None:
 def _member(instance: Member) -> None:
     # Confirming an address, or an editor excluding an account, changes whether its votes
     # count: retire the pages showing the tools and pairs it voted on.
-    tool_ids = list(
-        ToolVote.objects.filter(user_id=instance.user_id).values_list("tool_id", flat=True)
-    )
-    pairs = list(
-        PairVote.objects.filter(user_id=instance.user_id).values_list("tool_a_id", "tool_b_id")
-    )
+    _account_votes(instance.user_id)
+
+
+def _user_saved(sender: type, instance: object, update_fields=None, **kwargs: object) -> None:
+    # Deactivating (or reactivating) an account stops (or starts) its votes counting. A
+    # save naming its fields without is_active (a sign-in's last_login) changes no page.
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    _account_votes(instance.pk)
+
+
+def _account_votes(user_id: int) -> None:
+    tool_ids = list(ToolVote.objects.filter(user_id=user_id).values_list("tool_id", flat=True))
+    pairs = list(PairVote.objects.filter(user_id=user_id).values_list("tool_a_id", "tool_b_id"))
     if tool_ids or pairs:
         invalidate(
             "votes",
@@ -72,6 +83,9 @@ def _member(instance: Member) -> None:
 watch(ToolVote, change=_tool_vote)
 watch(PairVote, change=_pair_vote)
 watch(Member, change=_member)
+post_save.connect(
+    _user_saved, sender=get_user_model(), weak=False, dispatch_uid="community:user-active"
+)
 
 personal_part("nav", personal_parts.account_menu)
 personal_part("tool", personal_parts.tool_boxes, family=True, query=personal_parts.tools_query)
