@@ -28,7 +28,7 @@ def _now() -> dt.datetime:
     """The database's clock on PostgreSQL, this machine's on SQLite (one machine)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT now()")
+            cursor.execute("SELECT clock_timestamp()")  # now() is the transaction's start
             return cursor.fetchone()[0]
     return timezone.now()
 
