@@ -15,9 +15,13 @@ state afterwards:
   votes    16 signed-in voters post htmx votes to gunicorn as fast as they can; the whole
            server (master and workers) is SIGKILLed mid-burst and restarted, repeatedly.
            Every vote the server acknowledged must be in the event log.
-  digest   `send_issue` in a forked process, SIGKILLed after a random delay (0-250 ms),
-           restarted, repeatedly, into an aiosmtpd sink in its own process. No recipient
-           may get two copies, and each kill may leave at most one "unknown" row.
+  digest   the send task in a forked process (a one-task worker, as `toolverdict digest
+           send` runs it), SIGKILLed after a random delay (0-250 ms), restarted,
+           repeatedly, into an aiosmtpd sink in its own process. The parent, which saw its
+           child die, marks the child's heartbeat row stopped (what the recovery step
+           concludes after STALE_AFTER, without the wait), so the restart resumes the
+           requeued task at once. No recipient may get two copies, and each kill may leave
+           at most one "unknown" row.
   ingest   the daily pipeline task (18 loopback JSON Feeds, 900 entries, dedupe, import, a
            review stage) run by a `toolverdict worker` that is killed at a random moment
            of the run, repeatedly; the recovery step requeues the run. The last rerun must
@@ -406,8 +410,10 @@ def part_digest(kills: int, seed: int, recipients: int = 1500) -> dict:
     setup_django(env)
     from django.utils import timezone
 
-    from toolverdict.digest import sending
+    from toolverdict.core.foreground import run_in_foreground
+    from toolverdict.core.models import WorkerHeartbeat
     from toolverdict.digest.models import Delivery, Issue, Section, Subscriber
+    from toolverdict.digest.tasks import send_issue_task
 
     Subscriber.objects.bulk_create(
         [Subscriber(email=f"reader{i}@example.com", status="confirmed") for i in range(recipients)],
@@ -446,7 +452,7 @@ def part_digest(kills: int, seed: int, recipients: int = 1500) -> dict:
             if pid == 0:  # the sender
                 code = 0
                 try:
-                    sending.send_issue(issue.pk, rate=0)
+                    run_in_foreground(send_issue_task, issue.pk, rate=0)
                 except BaseException:  # noqa: BLE001 - reported by the exit code
                     code = 1
                 os._exit(code)
@@ -455,6 +461,9 @@ def part_digest(kills: int, seed: int, recipients: int = 1500) -> dict:
                 os.kill(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
             if os.WIFSIGNALED(status):
+                WorkerHeartbeat.objects.filter(pid=pid, stopped_at__isnull=True).update(
+                    stopped_at=timezone.now()
+                )
                 faults += 1
                 # The rows this kill left in flight ("sending"): the next sender marks them
                 # "unknown" and never resends them.
@@ -463,7 +472,7 @@ def part_digest(kills: int, seed: int, recipients: int = 1500) -> dict:
             finished = Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENT).exists()
         # Run to completion (no kill), then count.
         close_db()
-        report = sending.send_issue(issue.pk, rate=0)
+        report = run_in_foreground(send_issue_task, issue.pk, rate=0)
         copies = sink.stop()
         rows = Counter(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
         unknown_emails = set(
@@ -475,7 +484,7 @@ def part_digest(kills: int, seed: int, recipients: int = 1500) -> dict:
         unknown += rows.get("unknown", 0)
         in_flight_delivered += sum(1 for e in unknown_emails if copies.get(e))
         missing += len(emails - set(copies) - unknown_emails)
-        assert report.finished, report
+        assert report["finished"], report
     elapsed = time.monotonic() - started
     return {
         "part": "digest",

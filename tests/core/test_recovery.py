@@ -282,12 +282,14 @@ def test_an_ingest_run_given_up_is_failed_so_the_daily_job_retries_it(fast):
 @pytest.mark.django_db
 def test_a_long_ingest_run_on_a_live_worker_is_never_taken_over(fast):
     day = dt.date(2026, 11, 30)
-    long_ago = timezone.now() - dt.timedelta(seconds=fast.TOOLVERDICT_INGEST_STALE_AFTER + 60)
-    PipelineRun.objects.create(day=day, status=RunStatus.RUNNING, started_at=long_ago)
     worker("alive", beat_ago=0.2)
     task = running(run_daily_pipeline, day.isoformat(), worker_id="alive")
+    long_ago = timezone.now() - dt.timedelta(days=2)
+    PipelineRun.objects.create(
+        day=day, status=RunStatus.RUNNING, started_at=long_ago, runner=str(task.pk)
+    )
     assert recovery.task_alive(run_daily_pipeline, day.isoformat())
-    assert claim_run(day) is None  # stale by the clock, but its worker is alive
+    assert claim_run(day) is None  # two days running, but its worker is alive
     WorkerHeartbeat.objects.filter(pk="alive").update(lost_at=timezone.now())
     assert not recovery.task_alive(run_daily_pipeline, day.isoformat())
     assert claim_run(day) is not None

@@ -158,3 +158,46 @@ def make_subscribers(
         ]
     )
     return list(Subscriber.objects.filter(email__startswith=prefix).order_by("pk"))
+
+
+# --- workers and their tasks, by hand (as tests/core/test_recovery.py makes them) ------
+
+
+@pytest.fixture
+def fast(settings):
+    """The database queue; heartbeats every second, a worker dead after three."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "panel", "digest", "ingest"],
+        }
+    }
+    settings.TOOLVERDICT_WORKER_HEARTBEAT = 1
+    settings.TOOLVERDICT_WORKER_STALE_AFTER = 3
+    settings.TOOLVERDICT_TASK_MAX_ATTEMPTS = 3
+    settings.TOOLVERDICT_TASK_ORPHAN_AFTER = 3600
+    return settings
+
+
+def worker(worker_id: str, *, beat_ago: float = 0, host: str = "h", **fields):
+    """A worker's heartbeat row, its last beat ``beat_ago`` seconds ago."""
+    from toolverdict.core.models import WorkerHeartbeat
+
+    at = timezone.now() - dt.timedelta(seconds=beat_ago)
+    return WorkerHeartbeat.objects.create(
+        worker_id=worker_id, host=host, pid=1, started_at=at, beat_at=at, **fields
+    )
+
+
+def running(task, *args, worker_id: str, started_ago: float = 1):
+    """``task(*args)`` queued and claimed by ``worker_id``, as that worker would have."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    result = task.enqueue(*args)
+    DBTaskResult.objects.filter(pk=result.id).update(
+        status=TaskResultStatus.RUNNING,
+        started_at=timezone.now() - dt.timedelta(seconds=started_ago),
+        worker_ids=[worker_id],
+    )
+    return DBTaskResult.objects.get(pk=result.id)

@@ -11,12 +11,16 @@ import threading
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from toolverdict.core import recovery
 from toolverdict.digest import sending
 from toolverdict.digest.models import Delivery, Issue, Section, Subscriber
+from toolverdict.digest.tasks import send_issue_task
 from toolverdict.digest.transport import AmbiguousError, SmtpTransport
 
-from .conftest import free_port, make_subscribers
+from .conftest import free_port, make_subscribers, running, worker
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +57,7 @@ def test_each_confirmed_subscriber_gets_exactly_one_copy(smtp_sink, no_sleep):
     copies = smtp_sink.handler.copies()
     assert copies == {r.email: 1 for r in readers}
     issue.refresh_from_db()
-    assert issue.status == Issue.Status.SENT and issue.lease_owner == ""
+    assert issue.status == Issue.Status.SENT and issue.sender == ""
     # Running it again (a doubled task) sends nothing more.
     again = sending.send_issue(issue.pk, rate=0)
     assert again.sent == 0
@@ -151,34 +155,109 @@ def test_rows_left_sending_by_a_dead_sender_are_never_resent(smtp_sink, no_sleep
     assert smtp_sink.handler.copies() == {a.email: 1, b.email: 1, c.email: 1}
 
 
-def test_a_live_lease_keeps_a_second_sender_out(smtp_sink, no_sleep):
+def held_by(issue: Issue, sender: str, *, ago: float = 0) -> None:
+    """The issue sending, claimed by ``sender`` ``ago`` seconds ago."""
+    Issue.objects.filter(pk=issue.pk).update(
+        status=Issue.Status.SENDING,
+        sender=sender,
+        sending_since=timezone.now() - dt.timedelta(seconds=ago),
+    )
+
+
+def test_a_sender_on_a_live_worker_is_never_taken_over_however_long_it_runs(
+    fast, smtp_sink, no_sleep
+):
+    """No lease to lapse: the worker's heartbeat says it lives, on whatever machine, and
+    that is all a second sender asks."""
     make_subscribers(2)
     issue = approved_issue()
-    Issue.objects.filter(pk=issue.pk).update(
-        status=Issue.Status.SENDING,
-        lease_owner="other-host:1:abc",
-        lease_until=timezone.now() + dt.timedelta(minutes=5),
-    )
+    worker("elsewhere", host="another-machine", beat_ago=0.5)
+    task = running(send_issue_task, issue.pk, worker_id="elsewhere", started_ago=6 * 3600)
+    held_by(issue, str(task.pk), ago=6 * 3600)
+
     report = sending.send_issue(issue.pk, rate=0)
-    assert report.lease_held_elsewhere
+
+    assert report.held_elsewhere and report.sent == 0
     assert smtp_sink.handler.copies() == {}
+    issue.refresh_from_db()
+    assert issue.sender == str(task.pk)
+    # Nor does the weekly job queue another send beside it.
+    assert not sending.resume_if_stalled(issue, now=timezone.now() + dt.timedelta(hours=1))
 
 
-def test_lease_of_a_dead_process_on_this_host_is_taken_over(smtp_sink, no_sleep):
-    import subprocess
-    import sys
-
-    make_subscribers(1)
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
+def test_a_dead_senders_issue_is_taken_over_at_once_wherever_it_ran(fast, smtp_sink, no_sleep):
+    """Its worker on another machine stopped beating: taken over at once (claimed a second
+    ago, no lease to wait out), its message in flight unknown, the rest sent once."""
+    a, b, c = make_subscribers(3)
     issue = approved_issue()
-    Issue.objects.filter(pk=issue.pk).update(
-        status=Issue.Status.SENDING,
-        lease_owner=f"{socket.gethostname()}:{dead.pid}:abc",
-        lease_until=timezone.now() + dt.timedelta(minutes=5),
-    )
+    worker("gone", host="another-machine", beat_ago=10)  # STALE_AFTER is 3 s here
+    task = running(send_issue_task, issue.pk, worker_id="gone")
+    held_by(issue, str(task.pk), ago=1)
+    sending.materialize_deliveries(issue)
+    Delivery.objects.filter(subscriber=b).update(status=Delivery.Status.SENDING, attempt_id="x")
+
     report = sending.send_issue(issue.pk, rate=0)
-    assert report.sent == 1
+
+    assert not report.held_elsewhere
+    assert (report.sent, report.recovered_unknown, report.finished) == (2, 1, True)
+    assert smtp_sink.handler.copies() == {a.email: 1, c.email: 1}
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT and issue.sender == ""
+
+
+def test_the_recovery_step_releases_a_dead_senders_claim_only(fast):
+    """Its task goes back to the queue and the issue is free for it; a claim that another
+    running send task holds (it took the issue over) is left alone."""
+    issue = approved_issue()
+    worker("gone", beat_ago=10)
+    lost = running(send_issue_task, issue.pk, worker_id="gone")
+    held_by(issue, str(lost.pk))
+    assert recovery.recover_lost_tasks().requeued == 1
+    assert DBTaskResult.objects.get(pk=lost.pk).status == TaskResultStatus.READY
+    issue.refresh_from_db()
+    assert (issue.sender, issue.sending_since, issue.status) == ("", None, Issue.Status.SENDING)
+
+    DBTaskResult.objects.filter(pk=lost.pk).update(
+        status=TaskResultStatus.RUNNING, worker_ids=["gone", "gone-too"]
+    )
+    worker("gone-too", beat_ago=10)
+    worker("alive", beat_ago=0.5)
+    taker = running(send_issue_task, issue.pk, worker_id="alive")
+    held_by(issue, str(taker.pk))
+    assert recovery.recover_lost_tasks().requeued == 1
+    issue.refresh_from_db()
+    assert issue.sender == str(taker.pk)
+
+
+def test_a_sender_outside_any_task_is_presumed_alive_for_the_orphan_bound(
+    fast, smtp_sink, no_sleep
+):
+    """send_issue called directly (or on a task backend other than the database's): no
+    heartbeat vouches for it, so only TOOLVERDICT_TASK_ORPHAN_AFTER (1 h here) frees it."""
+    (reader,) = make_subscribers(1)
+    issue = approved_issue()
+    held_by(issue, f"{recovery.UNTRACKED}someone", ago=3000)
+    assert sending.send_issue(issue.pk, rate=0).held_elsewhere
+    held_by(issue, f"{recovery.UNTRACKED}someone", ago=3700)
+    assert sending.send_issue(issue.pk, rate=0).sent == 1
+    assert smtp_sink.handler.copies() == {reader.email: 1}
+
+
+def test_a_sender_that_finds_its_claim_gone_stops(smtp_sink, no_sleep, monkeypatch):
+    make_subscribers(3)
+    issue = approved_issue()
+    real = sending.materialize_deliveries
+
+    def then_taken_over(issue):
+        made = real(issue)
+        Issue.objects.filter(pk=issue.pk).update(sender=f"{recovery.UNTRACKED}other")
+        return made
+
+    monkeypatch.setattr(sending, "materialize_deliveries", then_taken_over)
+    with pytest.raises(sending.SendAborted, match="took this issue over"):
+        sending.send_issue(issue.pk, rate=0)
+    assert smtp_sink.handler.copies() == {}
+    assert Issue.objects.get(pk=issue.pk).sender == f"{recovery.UNTRACKED}other"  # not ours
 
 
 def test_unreachable_server_aborts_without_touching_rows(no_sleep):
@@ -197,7 +276,7 @@ def test_unreachable_server_aborts_without_touching_rows(no_sleep):
     assert statuses(issue) == {"pending": 2}
     assert len(no_sleep) == 2  # backed off between the three tries
     issue.refresh_from_db()
-    assert issue.lease_owner == ""  # released for the next run
+    assert issue.sender == ""  # released for the next run
 
 
 def test_file_outbox_is_the_default_path(tmp_path, no_sleep):

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from toolverdict.catalog.models import Category, Tool
 from toolverdict.catalog.signals import tools_changed
@@ -300,15 +301,17 @@ def test_tick_requeues_a_failed_day_a_few_times(starter_catalog, dummy_tasks):
     assert periodic.tick(now + dt.timedelta(minutes=16)) == "ingest 2026-11-24: queued"
     PipelineRun.objects.filter(day=now.date()).update(status=RunStatus.FAILED, attempts=3)
     assert periodic.tick(now) == "ingest 2026-11-24: failed"
-    # A worker that died mid-run: alive for an hour, then taken to be dead.
-    PipelineRun.objects.filter(day=now.date()).update(
-        status=RunStatus.RUNNING, started_at=now - dt.timedelta(hours=1)
-    )
+    # Run outside any task (here: no database queue), so nothing tells whether it lives:
+    # it counts as alive for TOOLVERDICT_TASK_ORPHAN_AFTER (3 h), then as dead.
+    started = timezone.now() - dt.timedelta(hours=1)
+    PipelineRun.objects.filter(day=now.date()).update(status=RunStatus.RUNNING, started_at=started)
     assert periodic.tick(now) == "ingest 2026-11-24: running"
-    later = now + dt.timedelta(hours=1, minutes=1)
-    assert periodic.tick(later) == "ingest 2026-11-24: queued"
+    PipelineRun.objects.filter(day=now.date()).update(
+        started_at=timezone.now() - dt.timedelta(hours=3, minutes=1)
+    )
+    assert periodic.tick(now) == "ingest 2026-11-24: queued"
     PipelineRun.objects.filter(day=now.date()).update(status=RunStatus.DONE)
-    assert periodic.tick(later) == "ingest 2026-11-24: done"
+    assert periodic.tick(now) == "ingest 2026-11-24: done"
     assert len(dummy_tasks.results) == 2
 
 
@@ -447,8 +450,6 @@ def test_entries_of_a_run_that_failed_get_candidates_on_the_next_run_once(
 
 
 def test_entries_of_a_live_run_are_left_to_it(feeds, fake_panel):
-    from django.utils import timezone
-
     other = PipelineRun.objects.create(
         day=DAY - dt.timedelta(days=1), status=RunStatus.RUNNING, started_at=timezone.now()
     )

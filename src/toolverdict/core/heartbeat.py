@@ -148,7 +148,8 @@ class Heartbeat:
 
 
 def live_workers() -> list[Any]:
-    """Heartbeat rows of the workers alive now."""
+    """Heartbeat rows of the workers alive now that take tasks from the queue (a command
+    running one job in the foreground, core/foreground.py, takes none)."""
     from .models import WorkerHeartbeat
 
     return list(
@@ -156,5 +157,5 @@ def live_workers() -> list[Any]:
             stopped_at__isnull=True,
             lost_at__isnull=True,
             beat_at__gte=db_before(conf().stale_after),
-        )
+        ).exclude(queues__startswith="foreground:")
     )

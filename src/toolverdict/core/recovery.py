@@ -15,7 +15,10 @@ operator's view; the parts:
   elsewhere (the day's ingest run) is released in the same transaction by the hook its
   module registered with :func:`on_release`.
 - **Liveness of a task** (:func:`task_alive`): whether another live worker runs a given
-  task now, the question a long job asks before taking over work that looks stuck.
+  task now, the question a long job asks before taking over work that looks stuck
+  (:func:`holder_alive` asks it about whoever holds a job's state, :func:`holder_id` names
+  that holder, :func:`running_task_ids` lets a release hook let go of its own run's state
+  only, and :func:`task_queued` says whether a run is still waiting or running).
 
 What a stray write could still be (a commit in flight at the instant a worker is declared
 lost) is harmless by construction: reviews are keyed by their inputs under a unique
@@ -32,6 +35,7 @@ tells whether their worker lives: run ``toolverdict worker``.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -262,6 +266,67 @@ def task_alive(task: Any, *args: Any) -> bool:
         if worker_id not in known and row.started_at and row.started_at >= orphaned_before:
             return True
     return False
+
+
+# A job's state held by code that runs outside any task (called directly, or on a task
+# backend other than the database's): nothing tells whether it lives.
+UNTRACKED = "untracked:"
+
+
+def holder_id() -> str:
+    """Who runs a job, as its state records the holder: the id of the task this process
+    runs now, or an id of its own marked :data:`UNTRACKED` outside any task."""
+    return current_task_id or f"{UNTRACKED}{uuid.uuid4().hex}"
+
+
+def holder_alive(task: Any, *args: Any, holder: str, since: Any) -> bool:
+    """True while whoever holds the state of ``task(*args)`` may still be at work on it.
+
+    Another live process running ``task(*args)`` (:func:`task_alive`) is at work, however
+    long it has been. A holder that was a task and is not alive is not. An untracked
+    holder (or none recorded, state claimed before holders were) counts as alive for
+    ``TOOLVERDICT_TASK_ORPHAN_AFTER`` after ``since``, the bound core gives any work no
+    heartbeat vouches for.
+    """
+    if task_alive(task, *args):
+        return True
+    if holder and not holder.startswith(UNTRACKED):
+        return False
+    return since is not None and since >= timezone.now() - timedelta(seconds=conf().orphan_after)
+
+
+def running_task_ids(task: Any) -> set[str]:
+    """Ids of the runs of ``task`` that are running now, on a live worker or not. A release
+    hook leaves alone state whose holder is one of them: the run being released is no
+    longer running when its hook is called, so only its own state is let go."""
+    from django.apps import apps
+
+    if not apps.is_installed("django_tasks_db"):
+        return set()
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.RUNNING)
+    return {str(pk) for pk in rows.values_list("pk", flat=True)}
+
+
+def task_queued(task: Any, *args: Any) -> bool | None:
+    """Whether a run of ``task(*args)`` is waiting in the queue or running (on a live
+    worker, or on a dead one whose task the recovery step requeues). None when the task's
+    backend keeps no queue in the database to look at."""
+    from .foreground import uses_database_queue
+
+    if not uses_database_queue(task):
+        return None
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(
+        task_path=task.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    ).values_list("args_kwargs", flat=True)
+    wanted = list(args)
+    return any(list((r or {}).get("args") or []) == wanted for r in rows)
 
 
 def recently_given_up(task: Any, *, at_least: float = 0.0) -> list[Any]:

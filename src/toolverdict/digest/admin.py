@@ -40,8 +40,8 @@ class IssueAdmin(admin.ModelAdmin):
         "approved_at",
         "send_enqueued_at",
         "sent_at",
-        "lease_owner",
-        "lease_until",
+        "sender",
+        "sending_since",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

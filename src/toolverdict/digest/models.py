@@ -116,10 +116,11 @@ class Issue(models.Model):
     send_enqueued_at = models.DateTimeField(null=True, blank=True)
     send_task_id = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # Sender lease: one sending process per issue at a time. Owner is host:pid:uuid so a
-    # restart on the same host can take over at once from a process that is gone.
-    lease_owner = models.CharField(max_length=200, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
+    # The sender running now, claimed with one conditional UPDATE (one sender per issue):
+    # the id of its task, "untracked:…" outside any task, empty when none runs.
+    # digest/sending.py: claim_issue.
+    sender = models.CharField(max_length=64, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-iso_year", "-iso_week"]

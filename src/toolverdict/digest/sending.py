@@ -2,7 +2,12 @@
 
 The protocol (docs/digest.md has the long form):
 
-1. The sender takes a lease on the issue (one sender per issue at a time).
+1. The sender claims the issue (one sender per issue at a time) with one conditional
+   UPDATE recording who it is: the id of its task. It runs as a worker task (the weekly
+   job queues it; `toolverdict digest send` runs it as a one-task worker of its own,
+   core/foreground.py), so the worker's heartbeat is its lease: a claim is taken over only
+   when ``core.recovery.task_alive`` says no live process sends the issue, never by the
+   clock, and the recovery step releases a dead sender's claim (``on_release``, tasks.py).
 2. Rows a previous sender left in "sending" are turned into "unknown": that sender died
    between claiming a row and recording the server's answer, so the mail may or may not
    have gone out. They are never resent automatically.
@@ -24,8 +29,6 @@ their Message-ID so an operator can check the mail server log and resolve them.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -36,6 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from toolverdict.core import recovery
 from toolverdict.pagecache.versions import invalidate
 
 from .models import Delivery, Issue, Subscriber
@@ -55,12 +59,19 @@ from .transport import (
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# Longest single sleep while only retries remain: the claim is checked between sleeps.
+WAIT_STEP = 60.0
+# An issue still "sending" that no task sends (its last run stopped: the mail server was
+# unreachable, or unknown rows were put back) is queued again this long after the last
+# enqueue at the earliest. A sender that died needs no such pause: the recovery step
+# requeues its task in place.
+RESUME_AFTER = timedelta(minutes=2)
 # Tests replace this to make backoff instant; production sleeps for real.
 sleep = time.sleep
 
 
 class SendAborted(RuntimeError):
-    """The run stopped early (mail server unreachable, sender refused, lease lost)."""
+    """The run stopped early (mail server unreachable, sender refused, issue taken over)."""
 
 
 @dataclass
@@ -73,7 +84,7 @@ class SendReport:
     skipped: int = 0
     unknown: int = 0
     recovered_unknown: int = 0
-    lease_held_elsewhere: bool = False
+    held_elsewhere: bool = False
     finished: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -109,37 +120,33 @@ def enqueue_send(issue_id: int) -> None:
     transaction.on_commit(enqueue)
 
 
-def _task_still_pending(issue: Issue) -> bool:
-    """True while the last send task is queued (not yet started): wait for it."""
-    from django_tasks import TaskResultStatus
-    from django_tasks.exceptions import TaskResultDoesNotExist
-
+def _send_task():
     from .tasks import send_issue_task
 
-    if not issue.send_task_id:
-        return False
-    try:
-        result = send_issue_task.get_result(issue.send_task_id)
-    except (TaskResultDoesNotExist, NotImplementedError, ValueError):
-        return False
-    return result.status == TaskResultStatus.READY
+    return send_issue_task
 
 
 def resume_if_stalled(issue: Issue, now=None) -> bool:
-    """Re-enqueue an issue whose sender stopped: its lease lapsed and no task is waiting.
+    """Queue the send again for an issue still "sending" that no task sends any more.
 
-    A task that is RUNNING while the lease has lapsed belongs to a worker that died (a
-    live sender renews its lease), so that case is resumed too.
+    That is an issue whose last run stopped early (the mail server stayed unreachable) or
+    whose unknown rows an operator put back. Left alone: a send task waiting in the queue
+    or running (a dead worker's task is the recovery step's to requeue, in place), a claim
+    held by a sender that may be alive, and a send given up in the last day because its
+    workers kept dying (it may be what kills them).
     """
     now = now or timezone.now()
-    grace = timedelta(seconds=settings.TOOLVERDICT_DIGEST_LEASE_SECONDS)
     if issue.status != Issue.Status.SENDING:
         return False
-    if issue.lease_until and issue.lease_until > now:
+    if issue.send_enqueued_at and issue.send_enqueued_at > now - RESUME_AFTER:
         return False
-    if issue.send_enqueued_at and issue.send_enqueued_at > now - grace:
+    task = _send_task()
+    if recovery.task_queued(task, issue.pk):
         return False
-    if _task_still_pending(issue):
+    if issue.sender and sender_alive(issue):
+        return False
+    given_up = recovery.recently_given_up(task)
+    if any(list((a or {}).get("args") or []) == [issue.pk] for a in given_up):
         return False
     moved = Issue.objects.filter(
         pk=issue.pk, status=Issue.Status.SENDING, send_enqueued_at=issue.send_enqueued_at
@@ -149,55 +156,48 @@ def resume_if_stalled(issue: Issue, now=None) -> bool:
     return bool(moved)
 
 
-# --- the lease -----------------------------------------------------------------------
+# --- the claim -----------------------------------------------------------------------
 
 
-def lease_owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+def sender_alive(issue: Issue) -> bool:
+    """True while the sender holding ``issue`` may still be sending: a live process runs
+    its send task (however long it has been), or an untracked holder (a call outside any
+    task) claimed it less than ``TOOLVERDICT_TASK_ORPHAN_AFTER`` ago."""
+    return recovery.holder_alive(
+        _send_task(), issue.pk, holder=issue.sender, since=issue.sending_since
+    )
 
 
-def _process_gone(owner: str) -> bool:
-    """True when the owner ran on this host and its process no longer exists."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def acquire_lease(issue_id: int, owner: str) -> bool:
-    now = timezone.now()
-    until = now + timedelta(seconds=settings.TOOLVERDICT_DIGEST_LEASE_SECONDS)
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner="")
-    if Issue.objects.filter(pk=issue_id).filter(free).update(lease_owner=owner, lease_until=until):
-        return True
-    current = Issue.objects.filter(pk=issue_id).values_list("lease_owner", flat=True).first()
-    if current and _process_gone(current):
-        # The previous sender on this machine was killed: take over without waiting.
+def claim_issue(issue_id: int, sender: str) -> bool:
+    """Claim a sending issue for ``sender``: one conditional UPDATE when nobody holds it;
+    otherwise taken over (the same UPDATE, on the holder just read) only when
+    ``sender_alive`` says its holder is gone."""
+    sending = Issue.objects.filter(pk=issue_id, status=Issue.Status.SENDING)
+    for _ in range(2):  # a holder that let go between the two reads: claim it free
+        if sending.filter(sender="").update(sender=sender, sending_since=timezone.now()):
+            return True
+        issue = sending.only("pk", "sender", "sending_since").first()
+        if issue is None:
+            return False
+        if not issue.sender:
+            continue
+        if sender_alive(issue):
+            return False
+        log.warning("digest %s: taking over from sender %s (not alive)", issue_id, issue.sender)
         return bool(
-            Issue.objects.filter(pk=issue_id, lease_owner=current).update(
-                lease_owner=owner, lease_until=until
+            sending.filter(sender=issue.sender, sending_since=issue.sending_since).update(
+                sender=sender, sending_since=timezone.now()
             )
         )
     return False
 
 
-def renew_lease(issue_id: int, owner: str) -> bool:
-    until = timezone.now() + timedelta(seconds=settings.TOOLVERDICT_DIGEST_LEASE_SECONDS)
-    return bool(Issue.objects.filter(pk=issue_id, lease_owner=owner).update(lease_until=until))
+def still_claimed(issue_id: int, sender: str) -> bool:
+    return Issue.objects.filter(pk=issue_id, sender=sender).exists()
 
 
-def release_lease(issue_id: int, owner: str) -> None:
-    Issue.objects.filter(pk=issue_id, lease_owner=owner).update(lease_owner="", lease_until=None)
+def release_issue(issue_id: int, sender: str) -> None:
+    Issue.objects.filter(pk=issue_id, sender=sender).update(sender="", sending_since=None)
 
 
 # --- deliveries ----------------------------------------------------------------------
@@ -359,41 +359,35 @@ def _finish(issue: Issue, report: SendReport) -> None:
     report.unknown = Delivery.objects.filter(issue=issue, status=Delivery.Status.UNKNOWN).count()
 
 
-class _LeaseKeeper:
-    """Keeps this sender's lease on the issue: renewed every third of its length while
-    sending, and before every wait. Losing it stops the run (another sender took over)."""
+class _Claim:
+    """This sender's claim on the issue, checked before each batch and each wait: a sender
+    that finds it gone (taken over from an untracked holder presumed dead) stops."""
 
-    def __init__(self, issue_id: int, owner: str) -> None:
-        self.issue_id, self.owner = issue_id, owner
-        self.every = settings.TOOLVERDICT_DIGEST_LEASE_SECONDS / 3
-        self.renewed_at = time.monotonic()
+    def __init__(self, issue_id: int, sender: str) -> None:
+        self.issue_id, self.sender = issue_id, sender
 
-    def renew(self) -> None:
-        if not renew_lease(self.issue_id, self.owner):
-            raise SendAborted("lost the lease on this issue")
-        self.renewed_at = time.monotonic()
-
-    def keep(self) -> None:
-        if time.monotonic() - self.renewed_at > self.every:
-            self.renew()
+    def check(self) -> None:
+        if not still_claimed(self.issue_id, self.sender):
+            raise SendAborted("another sender took this issue over")
 
 
 @dataclass
 class _Run:
     """What one sending run needs for every message: the issue rendered once, the open
-    transport, the pace and the lease."""
+    transport, the pace and the claim."""
 
     issue: Issue
     rendered: RenderedIssue
     transport: SmtpTransport | BackendTransport
     pacer: Pacer
-    lease: _LeaseKeeper
+    claim: _Claim
     report: SendReport
 
 
 def _begin_sending(issue: Issue, report: SendReport) -> bool:
     """Move an approved issue to "sending"; False (with a note) when there is nothing to send."""
-    # An approved issue sent straight from the command line skips the task queue.
+    # `toolverdict digest send` may be given an approved issue the weekly job has not
+    # started yet.
     Issue.objects.filter(pk=issue.pk, status=Issue.Status.APPROVED).update(
         status=Issue.Status.SENDING, send_enqueued_at=timezone.now()
     )
@@ -407,21 +401,20 @@ def _begin_sending(issue: Issue, report: SendReport) -> bool:
 
 def _wait_for_retries(run: _Run) -> bool:
     """Only rows waiting for a retry remain (or nothing): sleep until the earliest is due,
-    at most a lease renewal apart. False when no pending row is left at all."""
+    at most ``WAIT_STEP`` at a time. False when no pending row is left at all."""
     earliest = Delivery.objects.filter(issue=run.issue, status=Delivery.Status.PENDING).aggregate(
         at=Min("next_attempt_at")
     )["at"]
     if earliest is None:
         return False
-    run.lease.renew()
-    sleep(max(0.0, min((earliest - timezone.now()).total_seconds(), run.lease.every)))
+    run.claim.check()
+    sleep(max(0.0, min((earliest - timezone.now()).total_seconds(), WAIT_STEP)))
     return True
 
 
 def _send_one(run: _Run, row: tuple[int, int, str, str, int]) -> None:
     """Pace, claim, send and record one delivery."""
     delivery_id, subscriber_id, email, key, attempts = row
-    run.lease.keep()
     run.pacer.wait()
     _open_with_backoff(run.transport)
     attempt_id = uuid.uuid4().hex
@@ -492,22 +485,23 @@ def _record_failure(
 def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
     """Send (or resume sending) an issue to every confirmed subscriber, each at most once.
 
-    Steps: claim the issue, take the lease, turn a dead sender's in-flight rows into
-    "unknown", give every confirmed subscriber a row, then send the due rows in batches
-    (waiting for retries when only those remain) and mark the issue sent once no row is
-    open.
+    Runs as ``send_issue_task`` (digest/tasks.py). Steps: move an approved issue to
+    "sending", claim it, turn a dead sender's in-flight rows into "unknown", give every
+    confirmed subscriber a row, then send the due rows in batches (waiting for retries
+    when only those remain) and mark the issue sent once no row is open.
     """
     issue = Issue.objects.get(pk=issue_id)
     report = SendReport(issue=issue.key)
     if not _begin_sending(issue, report):
         return report
-    owner = lease_owner_id()
-    if not acquire_lease(issue.pk, owner):
-        report.lease_held_elsewhere = True
-        report.notes.append("another sender holds this issue")
+    sender = recovery.holder_id()
+    if not claim_issue(issue.pk, sender):
+        report.held_elsewhere = True
+        report.notes.append("another sender, alive, is sending this issue")
         return report
-    transport = transport_for_settings()
+    transport = None
     try:
+        transport = transport_for_settings()
         report.recovered_unknown = recover_orphans(issue)
         materialize_deliveries(issue)
         run = _Run(
@@ -515,10 +509,11 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
             rendered=render_issue(issue),
             transport=transport,
             pacer=Pacer(settings.TOOLVERDICT_DIGEST_RATE if rate is None else rate),
-            lease=_LeaseKeeper(issue.pk, owner),
+            claim=_Claim(issue.pk, sender),
             report=report,
         )
         while True:
+            run.claim.check()
             batch = _due_pending(issue)
             if not batch:
                 if _wait_for_retries(run):
@@ -528,8 +523,9 @@ def send_issue(issue_id: int, *, rate: float | None = None) -> SendReport:
                 _send_one(run, row)
         _finish(issue, report)
     finally:
-        transport.close()
-        release_lease(issue.pk, owner)
+        if transport is not None:
+            transport.close()
+        release_issue(issue.pk, sender)
     log.info("digest %s: %s", issue.key, report.as_dict())
     return report
 

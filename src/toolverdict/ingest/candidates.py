@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -169,13 +168,13 @@ def adopt_orphan_entries(run: PipelineRun) -> int:
 
     A run that stored entries and then failed for good (or whose day ended) would
     otherwise leave them without a candidate forever: the (feed, guid) constraint keeps
-    later runs from storing them again. Entries of another run that is running right now
-    are left to it.
+    later runs from storing them again. Entries of another running run whose runner may
+    be alive are left to it (``run_alive``: its worker's heartbeat decides, not a clock).
     """
-    stale = timezone.now() - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
-    busy = PipelineRun.objects.filter(status=RunStatus.RUNNING, started_at__gte=stale).exclude(
-        pk=run.pk
-    )
+    from .pipeline import run_alive
+
+    others = PipelineRun.objects.filter(status=RunStatus.RUNNING).exclude(pk=run.pk)
+    busy = [other.pk for other in others if run_alive(other)]
     with transaction.atomic():
         return (
             FeedEntry.objects.filter(candidate__isnull=True)

@@ -193,6 +193,9 @@ class PipelineRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Who runs (or last ran) it: the id of its task, "untracked:…" outside any task
+    # (ingest/pipeline.py: claim_run).
+    runner = models.CharField(max_length=64, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     feeds_read = models.PositiveIntegerField(default=0)
     entries_in = models.PositiveIntegerField(default=0)

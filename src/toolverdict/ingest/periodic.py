@@ -3,6 +3,9 @@ and queue the checks of the sources due one (``check_sources``).
 
 State-driven like every periodic job here: whether the day's run is due, queued, running,
 done or failed is read from its PipelineRun row, so a missed or doubled tick is harmless.
+No clock decides that a run is dead: a run whose worker died is the recovery step's to
+requeue (core/recovery.py, with ``release_daily_pipeline``); this job only queues a day
+whose task is gone from the queue altogether.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from toolverdict.catalog.sources import claim_due, sync_sources
+from toolverdict.core.foreground import uses_database_queue
+from toolverdict.core.recovery import task_queued
 from toolverdict.core.scheduling import periodic_job
 
 from .models import PipelineRun, RunStatus
-from .pipeline import get_run
-from .tasks import check_claimed_sources, run_daily_pipeline, running_elsewhere
+from .pipeline import get_run, run_alive
+from .tasks import check_claimed_sources, run_daily_pipeline
 
 MAX_ATTEMPTS = 3
 # A failed day waits this long before its next attempt: a transient fault (a full disk,
@@ -30,35 +35,51 @@ RETRY_DAYS = dt.timedelta(days=7)
 
 
 def _due(now: dt.datetime) -> Q:
-    stale = now - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
-    # Due: new, queued but never picked up, failed with tries left (after a pause), or
-    # running but dead.
-    return (
-        Q(status=RunStatus.QUEUED, queued_at__isnull=True)
-        | Q(status=RunStatus.QUEUED, queued_at__lt=stale)
-        | (
-            Q(status=RunStatus.FAILED, attempts__lt=MAX_ATTEMPTS)
-            & (Q(finished_at__isnull=True) | Q(finished_at__lt=now - RETRY_AFTER))
-        )
-        | Q(status=RunStatus.RUNNING, started_at__lt=stale)
+    # Due: new, or failed with tries left (after a pause).
+    return Q(status=RunStatus.QUEUED, queued_at__isnull=True) | (
+        Q(status=RunStatus.FAILED, attempts__lt=MAX_ATTEMPTS)
+        & (Q(finished_at__isnull=True) | Q(finished_at__lt=now - RETRY_AFTER))
     )
 
 
-def _claim(run: PipelineRun, now: dt.datetime) -> bool:
-    """One UPDATE … WHERE decides, so two schedulers cannot both queue the same day.
+def _lost(run: PipelineRun) -> Q | None:
+    """A queued or running day whose task is gone: no run of it waits in the queue or
+    runs (a dead worker's task counts until the recovery step requeues it), and nobody
+    who may be alive holds the day. That happens when the queue lost the task (a crash
+    between a claim and its enqueue, a purged queue) or when a runner died outside any
+    task. Matched on the state just read, so of two schedulers one requeues it."""
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return None
+    queued = task_queued(run_daily_pipeline, run.day.isoformat())
+    if queued or (queued is None and run.status == RunStatus.QUEUED):
+        return None  # waiting or running; or, without a database queue, nothing to check
+    if run.status == RunStatus.RUNNING and run_alive(run):
+        return None
+    return Q(status=run.status, queued_at=run.queued_at, started_at=run.started_at)
 
-    A run that a live worker is running is never due, however long it has been running.
+
+def _claim(run: PipelineRun, now: dt.datetime) -> bool:
+    """One UPDATE … WHERE decides, so two schedulers cannot both queue the same day; the
+    task is queued in the same transaction.
+
+    A run whose runner is alive is never due, however long it has been running.
     """
     due = _due(now)
-    if run.status == RunStatus.RUNNING and running_elsewhere(run.day):
-        due &= ~Q(status=RunStatus.RUNNING)
+    lost = _lost(run)
+    if lost is not None:
+        due |= lost
+    # The database queue takes the task in the claim's transaction (the day is never
+    # queued without it); another backend may run it at once, so only after the commit.
+    in_claim = uses_database_queue(run_daily_pipeline)
     with transaction.atomic():
         claimed = (
             PipelineRun.objects.filter(pk=run.pk)
             .filter(due)
             .update(queued_at=now, status=RunStatus.QUEUED)
         )
-    if claimed:
+        if claimed and in_claim:
+            run_daily_pipeline.enqueue(run.day.isoformat())
+    if claimed and not in_claim:
         run_daily_pipeline.enqueue(run.day.isoformat())
     return bool(claimed)
 

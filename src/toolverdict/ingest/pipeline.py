@@ -13,6 +13,13 @@ half way, a second tick or a re-run of the same day repeats no work:
 
 Feeds are fetched before any transaction opens (network time never holds the SQLite
 write lock) and one feed's failure is recorded against that feed, never the run.
+
+A day's run is core's long job (docs/operations.md, "Long jobs that survive a crash"): it
+runs as the task ``run_daily_pipeline`` (ingest/tasks.py), queued by the daily job or run
+by ``toolverdict ingest`` as a one-task worker of its own; ``claim_run`` claims the day
+with one conditional UPDATE recording the task's id, takes a running day over only when
+no live process runs it (``core.recovery.task_alive``), and the recovery step releases a
+dead worker's day (``on_release``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -54,31 +60,41 @@ def get_run(day: dt.date) -> PipelineRun:
     return run
 
 
-def _running_elsewhere(day: dt.date) -> bool:
-    from .tasks import running_elsewhere
+def run_alive(run: PipelineRun) -> bool:
+    """True while whoever runs this (running) day may still be at work on it: a live
+    process runs its task, however long it has been (ingest/tasks.py)."""
+    from .tasks import runner_alive
 
-    return running_elsewhere(day)
+    return runner_alive(run)
 
 
 def claim_run(day: dt.date, *, again: bool = False) -> PipelineRun | None:
-    """Mark the day's run as running, unless it is done (or already running and alive).
+    """Mark the day's run as running, unless it is done (or running and its runner alive).
 
-    One UPDATE … WHERE decides, so two workers given the same day cannot both run it.
+    One UPDATE … WHERE decides, so two workers given the same day cannot both run it. A
+    running day is taken over only when its runner is not alive (``run_alive``): at once
+    when its worker died, never while it lives, however long the run takes.
     """
+    from toolverdict.core.recovery import holder_id
+
     run = get_run(day)
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.TOOLVERDICT_INGEST_STALE_AFTER)
     claimable = Q(status__in=[RunStatus.QUEUED, RunStatus.FAILED])
-    if run.status == RunStatus.RUNNING and not _running_elsewhere(day):
-        # Taken over only once stale and not held by a live worker (core/recovery.py).
-        claimable |= Q(status=RunStatus.RUNNING, started_at__lt=stale)
+    if run.status == RunStatus.RUNNING and not run_alive(run):
+        # The same UPDATE, on the runner just read: of two takers, one wins.
+        claimable |= Q(status=RunStatus.RUNNING, runner=run.runner, started_at=run.started_at)
     if again:
         claimable |= Q(status=RunStatus.DONE)
     with transaction.atomic():
         claimed = (
             PipelineRun.objects.filter(pk=run.pk)
             .filter(claimable)
-            .update(status=RunStatus.RUNNING, started_at=now, attempts=F("attempts") + 1, error="")
+            .update(
+                status=RunStatus.RUNNING,
+                started_at=timezone.now(),
+                runner=holder_id(),
+                attempts=F("attempts") + 1,
+                error="",
+            )
         )
     if not claimed:
         return None
@@ -121,7 +137,7 @@ def run_pipeline(
         choose_comparison(new_ids, day, run=run, embedder=embedder)
         published = publish(new_ids)
         with transaction.atomic():
-            PipelineRun.objects.filter(pk=run.pk).update(
+            PipelineRun.objects.filter(pk=run.pk, runner=run.runner).update(
                 published=F("published") + published,
                 stage="publish",
                 status=RunStatus.DONE,
@@ -130,7 +146,7 @@ def run_pipeline(
     except Exception as exc:
         log.exception("pipeline for %s failed", day)
         with transaction.atomic():
-            PipelineRun.objects.filter(pk=run.pk).update(
+            PipelineRun.objects.filter(pk=run.pk, runner=run.runner).update(
                 status=RunStatus.FAILED,
                 finished_at=timezone.now(),
                 error=f"{type(exc).__name__}: {exc}"[:2000],

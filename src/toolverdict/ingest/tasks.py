@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
 
-from toolverdict.core.recovery import on_release
+from toolverdict.core.recovery import (
+    UNTRACKED,
+    holder_alive,
+    on_release,
+    running_task_ids,
+    task_alive,
+)
 
 
 @task(queue_name="ingest")
-def run_daily_pipeline(day: str) -> str:
-    """Run the pipeline for ``day`` (ISO date); a finished day is left alone."""
+def run_daily_pipeline(day: str, again: bool = False, model: str | None = None) -> str:
+    """Run the pipeline for ``day`` (ISO date); a finished day is left alone unless
+    ``again``. ``model``: the panel model for the review stage (``toolverdict ingest
+    --model``)."""
     from .pipeline import run_pipeline
 
-    run = run_pipeline(dt.date.fromisoformat(day))
+    run = run_pipeline(dt.date.fromisoformat(day), again=again, model=model)
     return f"{run.day}: {run.status}"
 
 
@@ -24,12 +33,18 @@ def release_daily_pipeline(args: list, kwargs: dict, final: bool) -> None:
     """The worker running ``day`` died (or was stopped): its run is no longer running.
 
     Back to "queued" for the requeued task to claim, or "failed" when the task is given
-    up (the periodic job retries failed days, see periodic.py).
+    up (the periodic job retries failed days, see periodic.py). Only that task's run: a
+    day another running task took over, or one run outside any task, is left alone (the
+    released task is no longer running when this is called).
     """
     from .models import PipelineRun, RunStatus
 
     day = args[0] if args else kwargs.get("day")
-    runs = PipelineRun.objects.filter(day=dt.date.fromisoformat(day), status=RunStatus.RUNNING)
+    runs = (
+        PipelineRun.objects.filter(day=dt.date.fromisoformat(day), status=RunStatus.RUNNING)
+        .exclude(runner__startswith=UNTRACKED)
+        .exclude(runner__in=running_task_ids(run_daily_pipeline))
+    )
     if final:
         runs.update(
             status=RunStatus.FAILED,
@@ -41,11 +56,19 @@ def release_daily_pipeline(args: list, kwargs: dict, final: bool) -> None:
 
 
 def running_elsewhere(day: dt.date) -> bool:
-    """True while a live worker runs this day's pipeline task (so it is not stale, however
-    long it takes)."""
-    from toolverdict.core.recovery import task_alive
-
+    """True while another live process (a worker, or `toolverdict ingest`) runs this day's
+    pipeline task, however long it takes."""
     return task_alive(run_daily_pipeline, day.isoformat())
+
+
+def runner_alive(run: Any) -> bool:
+    """True while whoever runs this running day may still be at work on it: a live
+    process runs its task; or it runs outside any task (``run_pipeline`` called directly,
+    or a task backend other than the database's) and started less than
+    ``TOOLVERDICT_TASK_ORPHAN_AFTER`` ago, as nothing can tell whether that lives."""
+    return holder_alive(
+        run_daily_pipeline, run.day.isoformat(), holder=run.runner, since=run.started_at
+    )
 
 
 @task(queue_name="ingest")

@@ -38,6 +38,9 @@ log = logging.getLogger("toolverdict.worker")
 
 
 class HeartbeatWorker(Worker):
+    # Exit status once the task in progress was handed back on a stop signal.
+    handed_back_status = 0
+
     def __init__(self, *, grace: float, recover_on_start: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.grace = grace
@@ -128,7 +131,7 @@ class HeartbeatWorker(Worker):
             log.exception("could not hand the task back; recovery will requeue it")
         finally:
             logging.shutdown()
-            os._exit(0)
+            os._exit(self.handed_back_status)
 
     def release_own_tasks(self) -> None:
         """Tasks still RUNNING under this worker's id as it exits go back to the queue (a
@@ -153,7 +156,7 @@ class HeartbeatWorker(Worker):
         except HandedBack:
             # hand_back_and_exit() (another thread) releases the task and ends the process.
             threading.Event().wait(self.grace + 30)
-            os._exit(0)
+            os._exit(self.handed_back_status)
         finally:
             self.current = None
             recovery.current_task_id = None

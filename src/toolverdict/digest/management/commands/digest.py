@@ -6,9 +6,11 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from toolverdict.core.foreground import run_in_foreground
 from toolverdict.digest.models import Delivery, Issue
 from toolverdict.digest.periodic import tick
-from toolverdict.digest.sending import SendAborted, resolve_unknown, send_issue
+from toolverdict.digest.sending import SendAborted, resolve_unknown
+from toolverdict.digest.tasks import send_issue_task
 
 
 def find_issue(ref: str) -> Issue:
@@ -30,8 +32,9 @@ def find_issue(ref: str) -> Issue:
 class Command(BaseCommand):
     help = (
         "Weekly AI Tool Verdicts. `tick`: compose this week's issue if due and queue what "
-        "is approved. `send ISSUE`: send or resume an issue in this process (each recipient "
-        "at most once; safe to rerun after a crash). `status ISSUE`: delivery counts. "
+        "is approved. `send ISSUE`: send or resume an issue in this process, as a one-task "
+        "worker (each recipient at most once; safe to rerun after a crash; waits while a "
+        "worker is sending the issue). `status ISSUE`: delivery counts. "
         "`unknown ISSUE`: deliveries a crashed sender left undecided, with Message-IDs. "
         "`resolve ISSUE --as-sent|--resend`: settle them after checking the mail log."
     )
@@ -39,7 +42,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("tick", help="compose the week's issue if due; queue approved issues")
-        send = sub.add_parser("send", help="send or resume an issue now, in this process")
+        send = sub.add_parser(
+            "send", help="send or resume an issue now, in this process (as a one-task worker)"
+        )
         send.add_argument("issue", help="issue id or key (2026-w48)")
         send.add_argument(
             "--rate", type=float, default=None, help="emails per second (default: setting)"
@@ -60,11 +65,20 @@ class Command(BaseCommand):
             return
         issue = find_issue(options["issue"])
         if action == "send":
+            # A task of this process, registered like a worker's: task_alive sees it, and
+            # if it dies the recovery step requeues it and releases the issue.
+            rate = {"rate": options["rate"]} if options["rate"] is not None else {}
+
+            def waiting() -> None:
+                self.stderr.write(
+                    f"{issue.key}: a worker is sending this issue; waiting for it to finish"
+                )
+
             try:
-                report = send_issue(issue.pk, rate=options["rate"])
+                report = run_in_foreground(send_issue_task, issue.pk, on_wait=waiting, **rate)
             except SendAborted as exc:
                 raise CommandError(f"sending stopped: {exc}; run the command again") from exc
-            self.stdout.write(json.dumps(report.as_dict()))
+            self.stdout.write(json.dumps(report))
         elif action == "status":
             counts: dict[str, int] = {}
             for s in Delivery.objects.filter(issue=issue).values_list("status", flat=True):

@@ -1,4 +1,12 @@
-"""`toolverdict ingest [--date D] [--again]`: run the daily pipeline now, in this process."""
+"""`toolverdict ingest [--date D] [--again]`: run the daily pipeline now, in this process.
+
+It runs the day's task as a one-task worker of its own (core/foreground.py), not a bare
+call: while it runs, its heartbeat tells everyone it is alive (the daily job and workers
+never take the day over, however long it takes), and if it is killed the recovery step
+notices within ``TOOLVERDICT_WORKER_STALE_AFTER``, puts the day back to "queued" and its
+task back in the queue, where a worker or the next `toolverdict ingest` resumes it. A run
+a worker has in hand is waited for, never run a second time beside it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,11 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from toolverdict.core.foreground import run_in_foreground
 from toolverdict.ingest.candidates import feed_error_rows
 from toolverdict.ingest.models import PipelineRun, RunStatus
-from toolverdict.ingest.pipeline import run_pipeline
+from toolverdict.ingest.pipeline import get_run
+from toolverdict.ingest.tasks import run_daily_pipeline
 
 
 def _day(value: str) -> dt.date:
@@ -23,6 +33,8 @@ class Command(BaseCommand):
     help = (
         "Run the daily pipeline (read feeds, dedupe, import, panel review, choose "
         "comparisons, publish) for one day, in this process, and print its run record. "
+        "It runs as a one-task worker: if it is killed, a worker or the next run resumes "
+        "the day; while a worker runs the day, it waits for it. "
         "A day already done is left alone unless --again; a re-run only ingests entries "
         "never seen before, so it never imports a tool twice."
     )
@@ -49,7 +61,15 @@ class Command(BaseCommand):
         if existing and existing.status == RunStatus.DONE and not again:
             self.stdout.write(f"pipeline {day}: already done; --again runs it once more")
             return
-        run = run_pipeline(day, again=again, model=model)
+        options = {"again": True} if again else {}
+        if model:
+            options["model"] = model
+
+        def waiting() -> None:
+            self.stderr.write(f"pipeline {day}: a worker is running it; waiting for it to finish")
+
+        run_in_foreground(run_daily_pipeline, day.isoformat(), on_wait=waiting, **options)
+        run = get_run(day)
         self.stdout.write(
             f"pipeline {run.day}: {run.status} (attempt {run.attempts})\n"
             f"  feeds read {run.feeds_read}, entries in {run.entries_in}, "
