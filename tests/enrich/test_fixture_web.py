@@ -77,3 +77,9 @@ def test_the_held_out_sites_are_labelled():
 @pytest.mark.parametrize("site", site_names(HELDOUT))
 def test_nothing_extracted_from_a_held_out_site_is_wrong(heldout, site):
     assert wrong_values(heldout[site], answers(HELDOUT)[site]) == []
+
+
+def test_a_plain_line_naming_a_plan_of_the_pages_table_takes_its_name(heldout):
+    # "Prefer to pay yearly? Team is $80 per user per year." under a table with a Team row.
+    tiers = {(p.price.tier, p.price.unit) for p in heldout["quietdesk"].prices}
+    assert tiers == {("Team", "seat/month"), ("Team", "seat/year")}

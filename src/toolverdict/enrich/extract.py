@@ -315,16 +315,23 @@ def card_prices(page: Page, taken: set[str]) -> list[Extracted]:
 _PLAN_NAME = re.compile(r"\b(?:the\s)?([A-Z][\w+]*(?:\s[A-Z][\w+]*)?)\s(?:plan|tier)\b")
 
 
-def text_prices(page: Page, taken: set[str]) -> list[Extracted]:
+def _named_tier(before: str, known: set[str]) -> str:
+    """The one plan of the page's tables and cards that ``before`` names, or ""."""
+    named = {t for t in known if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", before)}
+    return named.pop() if len(named) == 1 else ""
+
+
+def text_prices(page: Page, taken: set[str], known: set[str] = frozenset()) -> list[Extracted]:
+    """Prices on plain lines. A line names its plan as "the Team plan", or by a plan name
+    the page's tables or cards use ("Team is $80 per user per year"); else "Price"."""
     found: list[Extracted] = []
     for line in page.lines:
         if line in taken or line.endswith("?"):
             continue
         for price in prices_in_line(line):
-            plan = _PLAN_NAME.search(
-                line[: line.find(price.text) if price.text in line else None] or line
-            )
-            tier = plan.group(1) if plan else "Price"
+            before = line[: line.find(price.text) if price.text in line else None] or line
+            plan = _PLAN_NAME.search(before)
+            tier = plan.group(1) if plan else (_named_tier(before, known) or "Price")
             found.append(
                 Extracted(
                     "price",
@@ -350,7 +357,12 @@ def page_prices(page: Page) -> list[Extracted]:
     taken = {piece for item in tables for piece in item.evidence}
     cards = card_prices(page, taken)
     taken |= {item.evidence[-1] for item in cards}
-    texts = text_prices(page, taken)
+    known = {
+        item.price.tier
+        for item in structured + tables + cards
+        if item.price and _tier_key(item.price.tier) not in ("", "price")
+    }
+    texts = text_prices(page, taken, known)
     return structured + tables + cards + texts
 
 
