@@ -111,6 +111,19 @@ def page(chromium_browser):
 
 
 @pytest.fixture
+def db_queue(settings):
+    """The database task queue (django-tasks-db), as a site runs it: what a periodic job
+    queues is a row that ``core.recovery.task_queued`` and ``task_alive`` can see."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "panel", "digest", "ingest"],
+        }
+    }
+    return settings
+
+
+@pytest.fixture
 def dummy_tasks(settings):
     """Tasks are recorded by django-tasks' dummy backend, not run: tests read what was queued."""
     settings.TASKS = {

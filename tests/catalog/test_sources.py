@@ -272,24 +272,27 @@ def test_a_status_change_retires_the_cached_tool_page(
 # --- the periodic job and the command ---------------------------------------------------
 
 
-def test_the_periodic_job_claims_due_sources_once_and_the_task_checks_them(
-    dummy_tasks, source_server, source_settings
+def test_the_periodic_job_queues_one_batch_and_the_task_claims_and_checks_it(
+    db_queue, source_server, source_settings
 ):
+    from toolverdict.ingest.tasks import check_due_sources
+
     urls = [source_server.add("/a"), source_server.add("/b")]
     make_tool(urls)
-    assert check_sources_tick() == "sources: checking 2"
-    assert check_sources_tick() == "sources: nothing due"  # the batch is out
-    [task] = dummy_tasks.results
-    assert sorted(task.args[0]) == sorted(urls)
-    from toolverdict.ingest.tasks import check_claimed_sources
-
-    check_claimed_sources.call(*task.args)
+    assert check_sources_tick() == "sources: batch queued"
+    assert check_sources_tick() == "sources: a batch is queued or running"
+    # Run outside any worker: its claims are untracked, and recording releases each one.
+    assert check_due_sources.call() == "checked 2 source(s): 2 reachable, 2 changed status"
     assert set(Source.objects.values_list("outcome", flat=True)) == {"ok"}
     assert not Source.objects.exclude(claimed_at=None).exists()
+    assert set(Source.objects.values_list("claimed_by", flat=True)) == {""}
     # Checked now: not due again until the re-check period has passed.
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()
     assert check_sources_tick() == "sources: nothing due"
     later = timezone.now() + timedelta(days=source_settings.TOOLVERDICT_SOURCES_RECHECK_DAYS + 1)
-    assert check_sources_tick(later) == "sources: checking 2"
+    assert check_sources_tick(later) == "sources: batch queued"
 
 
 def test_sources_no_longer_cited_are_forgotten(source_server, source_settings):

@@ -222,16 +222,25 @@ def test_the_editors_pricing_is_never_replaced(category):
 
 
 @pytest.mark.django_db
-def test_the_periodic_job_claims_due_tools_once(category, dummy_tasks):
+def test_the_periodic_job_queues_one_batch_and_the_task_claims_the_due_tools(
+    category, db_queue, monkeypatch
+):
+    from toolverdict.enrich import services, tasks
+
     fresh = make_tool(category, "https://a.example/", slug="a")
     stale = make_tool(category, "https://b.example/", slug="b")
     make_tool(category, "https://c.example/", slug="c", is_published=False)
     now = timezone.now()
     Enrichment.objects.create(tool=fresh, ran_at=now)
     Enrichment.objects.create(tool=stale, ran_at=now - dt.timedelta(days=30))
-    assert periodic.tick(now) == "enrich: 1 tool(s) queued"
-    assert periodic.tick(now) == "enrich: nothing due"  # claimed
-    assert [r.args for r in dummy_tasks.results] == [[[stale.pk]]]
+    assert periodic.tick(now) == "enrich: batch queued"
+    assert periodic.tick(now) == "enrich: a batch is queued or running"
+    enriched: list[list[int]] = []
+    monkeypatch.setattr(services, "enrich_ids", lambda ids: enriched.append(ids) or [])
+    assert tasks.enrich_due.call().startswith("enriched 0 tool(s)")
+    assert enriched == [[stale.pk]]  # only the due, published tool
+    claim = Enrichment.objects.get(tool=stale)
+    assert claim.claimed_by.startswith("untracked:")  # called outside a worker
 
 
 @pytest.mark.django_db

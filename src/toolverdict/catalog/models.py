@@ -254,7 +254,9 @@ class Source(models.Model):
     failures = models.PositiveSmallIntegerField(
         default=0, help_text="Checks in a row that did not reach the page."
     )
-    # Set while a worker checks this URL (see catalog/sources.py: claim and lease).
+    # Set while a run of the checking task checks this URL: which run (its task id) and
+    # since when (core's long-job pattern; catalog/sources.py: claim_due).
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
     claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -28,9 +28,6 @@ from django.utils import timezone
 from .models import Fact, PricePoint, Source
 from .signals import sources_changed
 
-# A claimed batch belongs to its task for this long; a worker that died frees it after.
-CLAIM_LEASE = dt.timedelta(hours=1)
-
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -69,20 +66,25 @@ def sync_sources() -> tuple[int, int]:
     return len(added), removed
 
 
-def claim_due(now: dt.datetime | None = None, limit: int | None = None) -> list[str]:
-    """Claim up to ``limit`` sources due a check (never checked, or not for
-    ``TOOLVERDICT_SOURCES_RECHECK_DAYS``) for one task; nothing while another batch is out.
+def due_filter(now: dt.datetime) -> Q:
+    """Sources due a check: never checked, or not for ``TOOLVERDICT_SOURCES_RECHECK_DAYS``."""
+    recheck = now - dt.timedelta(days=settings.TOOLVERDICT_SOURCES_RECHECK_DAYS)
+    return Q(checked_at__isnull=True) | Q(checked_at__lt=recheck)
 
-    One UPDATE … WHERE decides, so two schedulers cannot claim the same rows.
+
+def claim_due(
+    free: Q | None, holder: str, now: dt.datetime | None = None, limit: int | None = None
+) -> list[str]:
+    """Claim up to ``limit`` due sources for the run ``holder`` of the checking task, among
+    the rows ``free`` allows (``core.recovery.claims_free``: None while another run is at
+    work, and one checker at a time keeps the rate polite). One UPDATE … WHERE decides, so
+    two runs cannot claim the same rows.
     """
+    if free is None:
+        return []
     now = now or timezone.now()
     limit = settings.TOOLVERDICT_SOURCES_PER_RUN if limit is None else limit
-    if Source.objects.filter(claimed_at__gte=now - CLAIM_LEASE).exists():
-        return []  # a batch is being checked: one checker at a time keeps the rate polite
-    recheck = now - dt.timedelta(days=settings.TOOLVERDICT_SOURCES_RECHECK_DAYS)
-    due = (Q(checked_at__isnull=True) | Q(checked_at__lt=recheck)) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
-    )
+    due = due_filter(now) & free
     ids = list(
         Source.objects.filter(due)
         .order_by(F("checked_at").asc(nulls_first=True), "pk")
@@ -91,9 +93,9 @@ def claim_due(now: dt.datetime | None = None, limit: int | None = None) -> list[
     if not ids:
         return []
     with transaction.atomic():
-        Source.objects.filter(pk__in=ids).filter(due).update(claimed_at=now)
+        Source.objects.filter(pk__in=ids).filter(due).update(claimed_by=holder, claimed_at=now)
     return list(
-        Source.objects.filter(pk__in=ids, claimed_at=now)
+        Source.objects.filter(pk__in=ids, claimed_by=holder)
         .order_by("pk")
         .values_list("url", flat=True)
     )
@@ -202,7 +204,7 @@ def record(results: Sequence[CheckResult], now: dt.datetime | None = None) -> li
                 source.failures = 0
             else:
                 source.failures = min(source.failures + 1, 32767)
-            source.claimed_at = None
+            source.claimed_by, source.claimed_at = "", None
             source.save()
             if _display_key(source, now) != before:
                 changed.append(r.url)

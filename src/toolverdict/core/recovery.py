@@ -295,6 +295,40 @@ def holder_alive(task: Any, *args: Any, holder: str, since: Any) -> bool:
     return since is not None and since >= timezone.now() - timedelta(seconds=conf().orphan_after)
 
 
+def claims_free(task: Any, *, holder: str = "claimed_by", since: str = "claimed_at") -> Q | None:
+    """For a batch job whose runs of ``task`` claim rows (``holder`` records the claiming
+    run, ``since`` when): the rows a run may claim now, as a filter; None while another run
+    of ``task`` is at work on a live worker (one batch at a time, and it holds its claims).
+
+    With no other run alive, a claim held by a task is a dead run's (or this run's own), so
+    it is free at once; an untracked claim (code outside any task) is presumed alive for
+    ``TOOLVERDICT_TASK_ORPHAN_AFTER`` after ``since``, as in :func:`holder_alive`.
+    """
+    if task_alive(task):
+        return None
+    orphaned = timezone.now() - timedelta(seconds=conf().orphan_after)
+    return (
+        Q(**{holder: ""})
+        | ~Q(**{f"{holder}__startswith": UNTRACKED})
+        | Q(**{f"{since}__isnull": True})
+        | Q(**{f"{since}__lt": orphaned})
+    )
+
+
+def release_claims(
+    task: Any, rows: Any, *, holder: str = "claimed_by", since: str = "claimed_at"
+) -> int:
+    """For ``task``'s ``on_release`` hook: let go of the claims among ``rows`` held by runs
+    of ``task`` that are no longer running (the released run's own), never those of a run
+    still running or of code outside any task. Returns how many were let go."""
+    return (
+        rows.exclude(**{holder: ""})
+        .exclude(**{f"{holder}__startswith": UNTRACKED})
+        .exclude(**{f"{holder}__in": running_task_ids(task)})
+        .update(**{holder: "", since: None})
+    )
+
+
 def running_task_ids(task: Any) -> set[str]:
     """Ids of the runs of ``task`` that are running now, on a live worker or not. A release
     hook leaves alone state whose holder is one of them: the run being released is no

@@ -27,7 +27,9 @@ class Enrichment(models.Model):
     # What the extraction set aside: contradictions, lines addressed to a model, …
     notes = models.JSONField(default=list, blank=True)
     values = models.PositiveSmallIntegerField(default=0)
-    # Set while a worker enriches this tool (the periodic job's claim).
+    # Set while a run of the batch task enriches this tool: which run (its task id,
+    # core.recovery.holder_id) and since when (core's long-job pattern, enrich/periodic.py).
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
     claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -182,6 +182,7 @@ def store(
                 "pages": pages,
                 "notes": extraction.notes[:50],
                 "values": len(extraction.prices) + len(extraction.facts),
+                "claimed_by": "",
                 "claimed_at": None,
             },
         )

@@ -17,14 +17,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from toolverdict.catalog.sources import claim_due, sync_sources
+from toolverdict.catalog.models import Source
+from toolverdict.catalog.sources import due_filter, sync_sources
 from toolverdict.core.foreground import uses_database_queue
 from toolverdict.core.recovery import task_queued
 from toolverdict.core.scheduling import periodic_job
 
 from .models import PipelineRun, RunStatus
 from .pipeline import get_run, run_alive
-from .tasks import check_claimed_sources, run_daily_pipeline
+from .tasks import check_due_sources, run_daily_pipeline
 
 MAX_ATTEMPTS = 3
 # A failed day waits this long before its next attempt: a transient fault (a full disk,
@@ -115,13 +116,14 @@ def tick(now: dt.datetime | None = None) -> str:
 
 @periodic_job
 def check_sources(now: dt.datetime | None = None) -> str:
-    """Claim the sources due a check (never checked, or not for
-    ``TOOLVERDICT_SOURCES_RECHECK_DAYS``) and queue one task that checks them; one batch
-    is out at a time (catalog/sources.py: ``claim_due``)."""
+    """Queue the checking task when sources are due a check (never checked, or not for
+    ``TOOLVERDICT_SOURCES_RECHECK_DAYS``) and no run of it is queued or running; the task
+    claims its batch itself (ingest/tasks.py: ``check_due_sources``)."""
     now = now or timezone.now()
     sync_sources()
-    urls = claim_due(now)
-    if not urls:
+    if not Source.objects.filter(due_filter(now)).exists():
         return "sources: nothing due"
-    check_claimed_sources.enqueue(urls)
-    return f"sources: checking {len(urls)}"
+    if task_queued(check_due_sources):
+        return "sources: a batch is queued or running"
+    check_due_sources.enqueue()
+    return "sources: batch queued"

@@ -12,6 +12,7 @@ from toolverdict.core.recovery import (
     UNTRACKED,
     holder_alive,
     on_release,
+    release_claims,
     running_task_ids,
     task_alive,
 )
@@ -81,13 +82,28 @@ def follow_up_tool(tool_id: int) -> str:
 
 
 @task(queue_name="ingest")
-def check_claimed_sources(urls: list[str]) -> str:
-    """Check a batch of sources the periodic job claimed; recording releases the claim."""
-    from toolverdict.catalog.sources import record
+def check_due_sources() -> str:
+    """Claim a batch of the sources due a check (this run's task id is the claim's holder)
+    and check them; recording each releases its claim. Claims nothing while another run is
+    at work on a live worker (core.recovery.claims_free)."""
+    from toolverdict.catalog.sources import claim_due, record
+    from toolverdict.core.recovery import claims_free, holder_id
 
     from .source_checks import check_urls
 
+    urls = claim_due(claims_free(check_due_sources), holder_id())
+    if not urls:
+        return "sources: nothing to claim (nothing due, or another run is at work)"
     results = check_urls(urls)
     changed = record(results)
     ok = sum(r.outcome == "ok" for r in results)
     return f"checked {len(results)} source(s): {ok} reachable, {len(changed)} changed status"
+
+
+@on_release(check_due_sources)
+def release_source_claims(args: list, kwargs: dict, final: bool) -> None:
+    """The run's worker died or was stopped: its claims go (only its own), so the next run
+    checks those sources at once."""
+    from toolverdict.catalog.models import Source
+
+    release_claims(check_due_sources, Source.objects.all())
