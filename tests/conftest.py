@@ -124,6 +124,17 @@ def db_queue(settings):
 
 
 @pytest.fixture
+def fast_workers(db_queue):
+    """The database queue with workers made by hand (as tests/core/test_recovery.py makes
+    them): heartbeats every second, a worker dead after three, three attempts per task."""
+    db_queue.TOOLVERDICT_WORKER_HEARTBEAT = 1
+    db_queue.TOOLVERDICT_WORKER_STALE_AFTER = 3
+    db_queue.TOOLVERDICT_TASK_MAX_ATTEMPTS = 3
+    db_queue.TOOLVERDICT_TASK_ORPHAN_AFTER = 3600
+    return db_queue
+
+
+@pytest.fixture
 def dummy_tasks(settings):
     """Tasks are recorded by django-tasks' dummy backend, not run: tests read what was queued."""
     settings.TASKS = {

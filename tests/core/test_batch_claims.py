@@ -25,12 +25,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def fast(db_queue, settings):
-    settings.TOOLVERDICT_WORKER_HEARTBEAT = 1
-    settings.TOOLVERDICT_WORKER_STALE_AFTER = 3
-    settings.TOOLVERDICT_TASK_MAX_ATTEMPTS = 3
-    settings.TOOLVERDICT_TASK_ORPHAN_AFTER = 3600
-    return settings
+def fast(fast_workers):
+    return fast_workers
 
 
 def worker(worker_id: str, *, beat_ago: float = 0) -> None:

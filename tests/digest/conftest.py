@@ -164,19 +164,9 @@ def make_subscribers(
 
 
 @pytest.fixture
-def fast(settings):
+def fast(fast_workers):
     """The database queue; heartbeats every second, a worker dead after three."""
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "panel", "digest", "ingest"],
-        }
-    }
-    settings.TOOLVERDICT_WORKER_HEARTBEAT = 1
-    settings.TOOLVERDICT_WORKER_STALE_AFTER = 3
-    settings.TOOLVERDICT_TASK_MAX_ATTEMPTS = 3
-    settings.TOOLVERDICT_TASK_ORPHAN_AFTER = 3600
-    return settings
+    return fast_workers
 
 
 def worker(worker_id: str, *, beat_ago: float = 0, host: str = "h", **fields):

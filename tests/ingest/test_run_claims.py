@@ -32,20 +32,10 @@ MORNING = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def fast(settings):
+def fast(fast_workers):
     """The database queue; heartbeats every second, a worker dead after three."""
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "panel", "digest", "ingest"],
-        }
-    }
-    settings.TOOLVERDICT_WORKER_HEARTBEAT = 1
-    settings.TOOLVERDICT_WORKER_STALE_AFTER = 3
-    settings.TOOLVERDICT_TASK_MAX_ATTEMPTS = 3
-    settings.TOOLVERDICT_TASK_ORPHAN_AFTER = 3600
-    settings.TOOLVERDICT_INGEST_HOUR = 6
-    return settings
+    fast_workers.TOOLVERDICT_INGEST_HOUR = 6
+    return fast_workers
 
 
 def worker(worker_id: str, *, beat_ago: float = 0) -> WorkerHeartbeat:
