@@ -29,16 +29,7 @@ def run(*args: str) -> str:
 
 def test_send_status_unknown_resolve(smtp_sink, no_sleep):
     a, b = make_subscribers(2)
-    now = timezone.now()
-    issue = Issue.objects.create(
-        iso_year=2026,
-        iso_week=48,
-        subject="S",
-        status=Issue.Status.SENDING,
-        period_start=now - dt.timedelta(days=7),
-        period_end=now,
-    )
-    Section.objects.create(issue=issue, kind="note", heading="Hello", body="World")
+    issue = sending_issue()
     Delivery.objects.create(issue=issue, subscriber=b, status=Delivery.Status.SENDING)
 
     report = json.loads(run("send", "2026-w48", "--rate", "0"))
