@@ -160,8 +160,8 @@ def test_the_real_model_picks_the_window_line_and_not_an_allowance(web, span_mod
     allowance and a chunk size. The real model, asked in both orders, gives Corvus its
     window and Pennant none."""
     fetcher = Fetcher(interval=0)
-    corvus = extract(read_site(web["corvus"], fetcher)[1])
     pages = read_site(web["corvus"], fetcher)[1]
+    corvus = extract(pages)
     picks = pick_spans("Corvus 2", pages, corvus)
     assert picks.calls == 2
     assert corvus.fact("context_window").value == "200000"

@@ -7,7 +7,7 @@ limit. On top of it, here:
 - **robots.txt** is read once per host (per ``Fetcher``) and obeyed for our agent name
   (RFC 9309: a missing robots.txt, any 4xx, allows everything; a 5xx or an unreachable
   one disallows everything until the next run), for the first URL and for every redirect
-  target on another host, before that target is requested;
+  target (its own host's robots.txt), before that target is requested;
 - **a pace per host, across processes**: requests to one host start at least
   ``TOOLVERDICT_ENRICH_HOST_INTERVAL`` seconds apart, or the host's ``Crawl-delay`` if it
   asks for longer (capped), whichever worker or machine makes them (pace.py keeps each

@@ -56,8 +56,9 @@ def claim_due(now: dt.datetime | None = None, limit: int | None = None) -> list[
     me = holder_id()
     with transaction.atomic():
         ids = due_ids(now, limit * 3)
-        for pk in ids:
-            Enrichment.objects.get_or_create(tool_id=pk)
+        Enrichment.objects.bulk_create(
+            [Enrichment(tool_id=pk) for pk in ids], ignore_conflicts=True
+        )
         candidates = Enrichment.objects.filter(tool_id__in=ids).filter(free)
         chosen = list(candidates.order_by("ran_at", "tool_id").values_list("pk", flat=True)[:limit])
         Enrichment.objects.filter(pk__in=chosen).filter(free).update(claimed_by=me, claimed_at=now)
